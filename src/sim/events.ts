@@ -106,6 +106,17 @@ export class EventQueue {
     if (until !== Number.POSITIVE_INFINITY && until > this.now) this.now = until;
   }
 
+  /** Runs events while `cond()` holds and the next event is due at or before `until`. */
+  runWhile(cond: () => boolean, until: Nanos, maxEvents = 50_000_000): void {
+    const limit = this.executed + maxEvents;
+    while (cond() && this.at.length && this.at[0]! <= until) {
+      this.now = this.at[0]!;
+      const f = this.pop();
+      f();
+      if (++this.executed > limit) throw new Error(`event queue: more than ${maxEvents} events without settling`);
+    }
+  }
+
   /** Drops every pending event (used when a scenario resets). */
   clear(): void {
     this.at.length = 0;

@@ -33,7 +33,8 @@ export type DropReason =
   | 'ICMP_RATELIMIT'
   | 'VXLAN_INVALID_HDR'
   | 'VXLAN_VNI_NOT_FOUND'
-  | 'LOOP_LIMIT';
+  | 'LOOP_LIMIT'
+  | 'DEV_DISCARD';
 
 export interface TraceBase {
   /** Virtual time in ns. */

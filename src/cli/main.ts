@@ -1,0 +1,203 @@
+#!/usr/bin/env node
+// The podwire command line (yargs): run a scenario and check its expectations, validate one, or show what the
+// emulated kernel holds after setup, printed like iproute2 and bridge(8). Exit codes: 0 every expectation holds,
+// 1 an expectation failed, 2 bad input (scenario, command or option), 3 an internal error.
+
+import { mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { showFdb } from '../bridge/show.js';
+import { showAddrsBrief, showLinksBrief, showNeigh, showRoutes } from '../netns/show.js';
+import { codeFrame, ScenarioError } from '../scenario/errors.js';
+import { loadScenario } from '../scenario/loader.js';
+import { buildScenario, describeStep, type RunReport, runScenario, runStep, startStep } from '../scenario/runner.js';
+import { PcapngWriter } from '../trace/pcapng.js';
+import { PcapPerDeviceSink } from '../trace/pcap.js';
+import type { CaptureSink } from '../trace/recorder.js';
+import { FileByteSink, fileSinkFactory } from '../trace/sink.js';
+import { renderJsonLines, renderTimeline } from '../trace/text.js';
+import { writeReportFiles } from './output.js';
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** The bundled scenario `podwire run` uses when given none. */
+export const DEFAULT_SCENARIO = resolve(here, '../../scenarios/pods-on-bridge.yaml');
+
+class UsageError extends Error {}
+
+function loadOrThrow(path: string) {
+  return loadScenario(path);
+}
+
+function reportScenarioError(e: ScenarioError, io: Io): void {
+  io.err(`${e.toString()}\n`);
+  let frame = e.detail;
+  if (!frame && e.line > 0) {
+    try {
+      frame = codeFrame(readFileSync(e.file, 'utf8'), e.line, e.col);
+    } catch {
+      frame = undefined;
+    }
+  }
+  if (frame) io.err(`${frame}\n`);
+}
+
+function printStep(report: RunReport, i: number, io: Io, format: string, quiet: boolean): void {
+  const s = report.steps[i]!;
+  const title = `step ${i + 1}: ${s.step.name ?? describeStep(s.step)}`;
+  if (format === 'json') {
+    io.out(
+      `${JSON.stringify({ type: 'step', step: i, name: title, outcome: { ...s.outcome }, ok: s.failures.length === 0, failures: s.failures })}\n`,
+    );
+    if (!quiet) io.out(renderJsonLines(s.events));
+    return;
+  }
+  io.out(`── ${title}\n`);
+  if (!quiet) io.out(renderTimeline(s.events));
+  for (const l of s.outcome.lines) io.out(`   ${l}\n`);
+  if (s.failures.length === 0) io.out(`✓ ${s.step.expect.result}\n\n`);
+  else for (const f of s.failures) io.out(`✗ ${f}\n`);
+  if (s.failures.length) io.out('\n');
+}
+
+function openSinks(dir: string): CaptureSink[] {
+  mkdirSync(join(dir, 'pcap'), { recursive: true });
+  return [new PcapngWriter(new FileByteSink(join(dir, 'capture.pcapng'))), new PcapPerDeviceSink(fileSinkFactory(join(dir, 'pcap')))];
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  let code = 0;
+  const parser = yargs(argv)
+    .scriptName('podwire')
+    .usage('$0 <command> [options]')
+    .strict()
+    .help()
+    .version(false)
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg);
+    })
+    .command(
+      'run [scenario]',
+      'run a scenario: set it up, run its steps, check their expectations',
+      (y) =>
+        y
+          .positional('scenario', { type: 'string', describe: 'scenario file (default: the bundled pods-on-bridge)' })
+          .option('out', { type: 'string', describe: 'write trace, captures and diagrams to this directory' })
+          .option('seed', { type: 'number', describe: 'override the scenario seed' })
+          .option('format', { choices: ['text', 'json'] as const, default: 'text' as const })
+          .option('quiet', { type: 'boolean', default: false, describe: 'print only step results' }),
+      (a) => {
+        const file = a.scenario ?? DEFAULT_SCENARIO;
+        const sc = loadOrThrow(file);
+        const sinks = a.out ? openSinks(a.out) : [];
+        const report = runScenario(sc, { ...(a.seed !== undefined ? { seed: a.seed } : {}), sinks });
+        if (a.format === 'text') io.out(`podwire: ${sc.name} (${file}, seed ${a.seed ?? sc.seed})\n\n`);
+        for (let i = 0; i < report.steps.length; i++) printStep(report, i, io, a.format, a.quiet);
+        if (a.out) {
+          const files = writeReportFiles(a.out, report, sc.name);
+          io.err(`wrote ${[...files, 'capture.pcapng', 'pcap/'].map((f) => join(a.out!, f)).join(', ')}\n`);
+          io.err(
+            'open the capture with: wireshark ' + join(a.out, 'capture.pcapng') + '  (or tshark -r …)\n',
+          );
+        }
+        const failed = report.steps.filter((s) => s.failures.length).length;
+        if (a.format === 'text')
+          io.out(`${report.steps.length - failed} passed, ${failed} failed\n`);
+        code = failed ? 1 : 0;
+      },
+    )
+    .command(
+      'validate <scenario>',
+      'check a scenario file: syntax, schema, commands, and that its setup applies',
+      (y) => y.positional('scenario', { type: 'string', demandOption: true }),
+      (a) => {
+        const sc = loadOrThrow(a.scenario);
+        buildScenario(sc, { tracing: false });
+        io.out(`${a.scenario}: ok (${sc.setup.length} commands, ${sc.listen.length} listeners, ${sc.steps.length} steps)\n`);
+      },
+    )
+    .command(
+      'show <scenario> <namespace> <what>',
+      'print links|addr|routes|neigh|fdb of a namespace after setup, like ip -br link / ip -br addr / ip route / ip neigh / bridge fdb show',
+      (y) =>
+        y
+          .positional('scenario', { type: 'string', demandOption: true })
+          .positional('namespace', { type: 'string', demandOption: true })
+          .positional('what', { choices: ['links', 'addr', 'routes', 'neigh', 'fdb'] as const, demandOption: true })
+          .option('table', { type: 'string', describe: 'routing table for routes: main, local, all or a number' })
+          .option('after-steps', { type: 'boolean', default: false, describe: 'run the steps first' }),
+      (a) => {
+        const sc = loadOrThrow(a.scenario);
+        const k = buildScenario(sc, { tracing: false });
+        if (a['after-steps']) for (const st of sc.steps) runStep(k, startStep(k, st));
+        const ns = k.namespaces.get(a.namespace);
+        if (!ns) throw new UsageError(`no namespace '${a.namespace}' in ${a.scenario} (have: ${[...k.namespaces.keys()].join(', ')})`);
+        switch (a.what) {
+          case 'links':
+            io.out(showLinksBrief(ns));
+            return;
+          case 'addr':
+            io.out(showAddrsBrief(ns));
+            return;
+          case 'routes': {
+            const t = a.table ?? 'main';
+            const id = t === 'main' ? 254 : t === 'local' ? 255 : t === 'all' ? 'all' : Number(t);
+            if (id !== 'all' && !(Number.isInteger(id) && id >= 0 && id < 2 ** 32))
+              throw new UsageError(`invalid table '${t}'`);
+            io.out(showRoutes(ns, id));
+            return;
+          }
+          case 'neigh':
+            io.out(showNeigh(ns));
+            return;
+          case 'fdb':
+            io.out(showFdb(ns));
+            return;
+        }
+      },
+    )
+    .demandCommand(1, 'give a command: run, validate or show');
+  try {
+    await parser.parseAsync();
+    return code;
+  } catch (e) {
+    if (e instanceof ScenarioError) {
+      reportScenarioError(e, io);
+      return 2;
+    }
+    if (e instanceof UsageError || (e instanceof Error && e.name === 'YError')) {
+      io.err(`podwire: ${e.message}\n`);
+      io.err("run 'podwire --help' for usage\n");
+      return 2;
+    }
+    io.err(`podwire: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (process.env.PODWIRE_DEBUG && e instanceof Error) io.err(`${e.stack}\n`);
+    return 3;
+  }
+}
+
+function isMain(): boolean {
+  const arg = process.argv[1];
+  if (arg === undefined) return false;
+  try {
+    return realpathSync(arg) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+const invokedDirectly = isMain();
+if (invokedDirectly) {
+  main(hideBin(process.argv), { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }).then(
+    (c) => {
+      process.exitCode = c;
+    },
+  );
+}

@@ -1,0 +1,246 @@
+// Reads a scenario file: YAML (one document, unique keys, no unresolved tags or aliases), then the zod schema,
+// then the setup commands, then the checks that need the whole file (clashing listeners). Whatever goes wrong,
+// exactly one ScenarioError comes out — the one earliest in the file — with `file:line:col` pointing at the
+// offending node, key or word, and a code frame in `detail`. Nothing else is thrown for any input text.
+
+import { readFileSync } from 'node:fs';
+import type { Document, Scalar } from 'yaml';
+import { isAlias, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
+import { parseIpv4 } from '../wire/addr.js';
+import { parseCommands } from './commands/parse.js';
+import { codeFrame, ScenarioError } from './errors.js';
+import type { Located } from './issues.js';
+import { locate } from './issues.js';
+import type { ScenarioData } from './schema.js';
+import { scenarioSchema } from './schema.js';
+import type { Command, Expectation, Listener, Pos, Scenario, Step } from './types.js';
+import { isFoldedFlow, nodeAt, offsetOf, scalarSource } from './yaml-source.js';
+
+type Doc = Document.Parsed;
+
+export function loadScenario(path: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new ScenarioError(path, 0, 0, `cannot read scenario file: ${reason}`);
+  }
+  return parseScenario(text, path);
+}
+
+export function parseScenario(text: string, file: string): Scenario {
+  const lc = new LineCounter();
+  const at = (offset: number): Pos => ({ file, ...lc.linePos(offset) });
+  const fail = (e: ScenarioError): never => {
+    e.detail ??= codeFrame(text, e.line, e.col);
+    throw e;
+  };
+
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const yamlProblem = earliest([...doc.errors, ...doc.warnings].map((e) => ScenarioError.at(at(e.pos[0]), e.message)));
+  if (yamlProblem !== undefined) fail(yamlProblem);
+
+  const badAlias = unresolvedAlias(doc);
+  if (badAlias !== undefined) fail(ScenarioError.at(at(badAlias.offset), `unknown alias '*${badAlias.name}'`));
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    fail(ScenarioError.at(at(0), e instanceof Error ? e.message : String(e)));
+  }
+
+  const candidates: ScenarioError[] = [];
+  const parsed = scenarioSchema.safeParse(data);
+  if (!parsed.success) {
+    const located: Located[] = parsed.error.issues.flatMap((is) => locate(is, data, scenarioSchema));
+    const errs = located.map((l) => ScenarioError.at(at(offsetOf(doc, l.path, l.key)), l.message));
+    const first = earliest(errs);
+    if (first !== undefined) candidates.push(first);
+  }
+
+  const setup = parseSetup(text, file, doc, lc, candidates);
+
+  if (parsed.success) {
+    const clash = listenerClash(parsed.data);
+    if (clash !== undefined) {
+      const [i, j] = clash;
+      const l = parsed.data.listen[i]!;
+      candidates.push(
+        ScenarioError.at(
+          at(offsetOf(doc, ['listen', j])),
+          `listen[${j}]: namespace '${l.ns}' already listens on ${l.proto} port ${l.port} (listen[${i}])`,
+        ),
+      );
+    }
+  }
+
+  const problem = earliest(candidates);
+  if (problem !== undefined || !parsed.success || setup === undefined) {
+    return fail(problem ?? ScenarioError.at(at(0), 'invalid scenario'));
+  }
+  return build(parsed.data, file, setup, (path) => at(offsetOf(doc, path)));
+}
+
+function earliest(errors: readonly ScenarioError[]): ScenarioError | undefined {
+  let best: ScenarioError | undefined;
+  for (const e of errors) {
+    if (best === undefined || e.line < best.line || (e.line === best.line && e.col < best.col)) best = e;
+  }
+  return best;
+}
+
+function unresolvedAlias(doc: Doc): { offset: number; name: string } | undefined {
+  let found: { offset: number; name: string } | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      if (node.resolve(doc) === undefined) {
+        found = { offset: node.range?.[0] ?? 0, name: node.source };
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
+/**
+ * Parses the commands of `setup` straight from its YAML nodes, so that positions are exact. Problems are
+ * pushed to `candidates`; the result is undefined when a command failed or setup is not of a parseable shape.
+ */
+function parseSetup(
+  text: string,
+  file: string,
+  doc: Doc,
+  lc: LineCounter,
+  candidates: ScenarioError[],
+): Command[] | undefined {
+  const node = nodeAt(doc, ['setup']);
+  const commands: Command[] = [];
+  const at = (offset: number): Pos => ({ file, ...lc.linePos(offset) });
+  const run = (scalar: Scalar, limitOne: boolean): boolean => {
+    try {
+      const src = scalarSource(text, scalar, file, lc);
+      const cmds = parseCommands(src);
+      if (limitOne && cmds.length !== 1) {
+        const message =
+          cmds.length === 0
+            ? 'empty command'
+            : 'a list item holds one command; for several, use a literal block (setup: |)';
+        const where = cmds.length === 0 ? at(scalar.range?.[0] ?? 0) : cmds[1]!.pos;
+        candidates.push(ScenarioError.at(where, message));
+        return false;
+      }
+      commands.push(...cmds);
+      return true;
+    } catch (e) {
+      if (!(e instanceof ScenarioError)) throw e;
+      candidates.push(e);
+      return false;
+    }
+  };
+
+  if (node === undefined || node === null) return commands;
+  if (isSeq(node)) {
+    for (const item of node.items) {
+      const scalar = isAlias(item) ? item.resolve(doc) : item;
+      if (!isScalar(scalar) || typeof scalar.value !== 'string') return undefined; // the schema reports it
+      if (!run(scalar, true)) return undefined;
+    }
+    return commands;
+  }
+  if (isScalar(node) && typeof node.value === 'string') {
+    if (node.type === 'BLOCK_FOLDED' || isFoldedFlow(text, node)) {
+      candidates.push(
+        ScenarioError.at(
+          at(node.range?.[0] ?? 0),
+          "setup: several lines need a literal block ('setup: |') so that each line stays one command",
+        ),
+      );
+      return undefined;
+    }
+    return run(node, false) ? commands : undefined;
+  }
+  return undefined;
+}
+
+/** Two listeners that Linux would refuse to bind both: same namespace, protocol and port, overlapping address. */
+function listenerClash(data: ScenarioData): [number, number] | undefined {
+  const ls = data.listen;
+  for (let j = 0; j < ls.length; j++) {
+    for (let i = 0; i < j; i++) {
+      const a = ls[i]!;
+      const b = ls[j]!;
+      if (a.ns !== b.ns || a.proto !== b.proto || a.port !== b.port) continue;
+      if (a.address === undefined || b.address === undefined || a.address === b.address) return [i, j];
+    }
+  }
+  return undefined;
+}
+
+function ip(text: string): number {
+  // The schema's pattern admits only dotted quads parseIpv4 accepts.
+  return parseIpv4(text)!;
+}
+
+function expectation(e: ScenarioData['steps'][number]['expect']): Expectation {
+  if (typeof e === 'string') return { result: e };
+  const out: Expectation = { result: e.result };
+  if (e.replyFrom !== undefined) out.replyFrom = ip(e.replyFrom);
+  if (e.icmp !== undefined) out.icmp = e.icmp;
+  if (e.drop !== undefined) out.drop = e.drop;
+  if (e.via !== undefined) {
+    out.via = e.via.map((h) => {
+      const c = h.indexOf(':');
+      return { ns: h.slice(0, c), dev: h.slice(c + 1) };
+    });
+  }
+  if (e.replyTtl !== undefined) out.replyTtl = e.replyTtl;
+  return out;
+}
+
+function build(data: ScenarioData, file: string, setup: Command[], posOf: (path: PropertyKey[]) => Pos): Scenario {
+  const listen: Listener[] = data.listen.map((l, i) => {
+    const out: Listener = { pos: posOf(['listen', i]), ns: l.ns, proto: l.proto, port: l.port, reply: l.reply };
+    if (l.address !== undefined) out.address = ip(l.address);
+    return out;
+  });
+  const steps: Step[] = data.steps.map((s, i) => {
+    const pos = posOf(['steps', i]);
+    let step: Step;
+    if ('ping' in s) {
+      const p = s.ping;
+      step = {
+        kind: 'ping',
+        pos,
+        from: p.from,
+        to: ip(p.to),
+        count: p.count,
+        size: p.size,
+        expect: expectation(s.expect),
+      };
+      if (p.src !== undefined) step.src = ip(p.src);
+      if (p.ttl !== undefined) step.ttl = p.ttl;
+    } else {
+      const c = s.connect;
+      const colon = c.to.lastIndexOf(':');
+      step = {
+        kind: 'connect',
+        pos,
+        proto: c.proto,
+        from: c.from,
+        to: ip(c.to.slice(0, colon)),
+        port: Number(c.to.slice(colon + 1)),
+        payload: c.payload,
+        expect: expectation(s.expect),
+      };
+      if (c.src !== undefined) step.src = ip(c.src);
+    }
+    if (s.name !== undefined) step.name = s.name;
+    return step;
+  });
+  const scenario: Scenario = { file, name: data.name, seed: data.seed, setup, listen, steps };
+  if (data.description !== undefined) scenario.description = data.description;
+  return scenario;
+}

@@ -1,0 +1,147 @@
+// Runs a scenario on a fresh emulated kernel: applies the setup commands in order, starts the listeners, then runs
+// each step (ping or connect) in virtual time until its client finishes, lets trailing packets (ACKs, FINs) settle
+// for a short grace period, and checks the step's expectations against what happened — the client's outcome and
+// the trace of that step (drop reasons, devices crossed). Same scenario and seed ⇒ identical trace and captures.
+
+import { Kernel } from '../netns/kernel.js';
+import type { NetNs } from '../netns/netns.js';
+import { ping } from '../netns/ping.js';
+import type { Probe, ProbeOutcome } from '../netns/probe.js';
+import { tcpConnect } from '../netns/tcp.js';
+import { UdpClient } from '../netns/udp.js';
+import type { Nanos } from '../sim/events.js';
+import type { TraceEvent } from '../trace/events.js';
+import type { CaptureSink } from '../trace/recorder.js';
+import { formatIpv4, type Ipv4 } from '../wire/addr.js';
+import { applyCommand } from './apply.js';
+import { ScenarioError } from './errors.js';
+import type { Scenario, Step } from './types.js';
+
+/** How long a client waits for an answer (ping -W, connect timeout) in virtual time. */
+export const STEP_WAIT_NS: Nanos = 5e9;
+/** Time left after a client finishes for trailing packets of the same exchange. */
+export const STEP_GRACE_NS: Nanos = 200e6;
+
+export interface RunOptions {
+  seed?: number;
+  tracing?: boolean;
+  sinks?: CaptureSink[];
+}
+
+export interface StepReport {
+  index: number;
+  step: Step;
+  outcome: ProbeOutcome;
+  /** Empty when every expectation held. */
+  failures: string[];
+  events: TraceEvent[];
+}
+
+export interface RunReport {
+  scenario: Scenario;
+  kernel: Kernel;
+  setupEvents: TraceEvent[];
+  steps: StepReport[];
+  ok: boolean;
+}
+
+const enc = new TextEncoder();
+
+function nsFor(k: Kernel, name: string, pos: ScenarioError['pos']): NetNs {
+  const ns = k.namespaces.get(name);
+  if (!ns) throw ScenarioError.at(pos, `unknown namespace '${name}'`);
+  return ns;
+}
+
+/** Applies setup and listeners; returns the kernel ready for steps. */
+export function buildScenario(sc: Scenario, opts: RunOptions = {}): Kernel {
+  const k = new Kernel({ seed: opts.seed ?? sc.seed });
+  k.tracer.tracing = opts.tracing ?? true;
+  for (const s of opts.sinks ?? []) k.tracer.addSink(s);
+  for (const cmd of sc.setup) {
+    applyCommand(k, cmd);
+    k.run(k.now); // anything the command set in motion at this instant
+  }
+  for (const l of sc.listen) {
+    const ns = nsFor(k, l.ns, l.pos);
+    try {
+      ns.sockets.listen(l.proto, l.port, enc.encode(l.reply), l.address ?? 0);
+    } catch (e) {
+      throw ScenarioError.at(l.pos, e instanceof Error ? e.message : String(e));
+    }
+  }
+  return k;
+}
+
+/** Starts a step's client. */
+export function startStep(k: Kernel, step: Step): Probe {
+  const ns = nsFor(k, step.from, step.pos);
+  const src: Ipv4 | null = step.src ?? null;
+  if (step.kind === 'ping')
+    return ping(ns, step.to, {
+      count: step.count,
+      size: step.size,
+      src,
+      waitNs: STEP_WAIT_NS,
+      ...(step.ttl !== undefined ? { ttl: step.ttl } : {}),
+    });
+  if (step.proto === 'tcp') return tcpConnect(ns, step.to, step.port, enc.encode(step.payload), src, STEP_WAIT_NS);
+  return new UdpClient(ns, step.to, step.port, enc.encode(step.payload), src, STEP_WAIT_NS).start();
+}
+
+/** Runs virtual time until the probe is done (bounded by its own timers), then the grace period. */
+export function runStep(k: Kernel, probe: Probe): void {
+  const deadline = k.now + STEP_WAIT_NS * 4 + 60e9;
+  k.queue.runWhile(() => !probe.done, deadline);
+  if (!probe.done) probe.finish({ result: 'timeout' });
+  k.queue.run(k.now + STEP_GRACE_NS);
+}
+
+export function checkExpectations(step: Step, o: ProbeOutcome, events: readonly TraceEvent[]): string[] {
+  const e = step.expect;
+  const f: string[] = [];
+  if (o.result !== e.result) f.push(`expected ${e.result}, got ${o.result}`);
+  if (e.replyFrom !== undefined && o.replyFrom !== formatIpv4(e.replyFrom))
+    f.push(`expected reply from ${formatIpv4(e.replyFrom)}, got ${o.replyFrom ?? 'no reply'}`);
+  if (e.icmp !== undefined && o.icmp !== e.icmp) f.push(`expected ICMP ${e.icmp}, got ${o.icmp ?? 'none'}`);
+  if (e.replyTtl !== undefined && o.replyTtl !== e.replyTtl)
+    f.push(`expected reply TTL ${e.replyTtl}, got ${o.replyTtl ?? 'none'}`);
+  if (e.drop !== undefined && !events.some((x) => x.type === 'drop' && x.reason === e.drop)) {
+    const seen = [...new Set(events.filter((x) => x.type === 'drop').map((x) => (x.type === 'drop' ? x.reason : '')))];
+    f.push(`expected a ${e.drop} drop, saw ${seen.length ? seen.join(', ') : 'no drop'}`);
+  }
+  for (const hop of e.via ?? []) {
+    if (!events.some((x) => x.type === 'dev' && x.ns === hop.ns && x.dev === hop.dev))
+      f.push(`expected the packets to cross ${hop.ns}:${hop.dev}`);
+  }
+  return f;
+}
+
+export function runScenario(sc: Scenario, opts: RunOptions = {}): RunReport {
+  const k = buildScenario(sc, opts);
+  const tr = k.tracer;
+  const setupEvents = tr.events.slice();
+  const steps: StepReport[] = [];
+  sc.steps.forEach((step, index) => {
+    tr.step = index;
+    const from = tr.events.length;
+    const probe = startStep(k, step);
+    runStep(k, probe);
+    const events = tr.events.slice(from);
+    steps.push({
+      index,
+      step,
+      outcome: probe.outcome,
+      failures: checkExpectations(step, probe.outcome, events),
+      events,
+    });
+  });
+  tr.closeSinks();
+  return { scenario: sc, kernel: k, setupEvents, steps, ok: steps.every((s) => s.failures.length === 0) };
+}
+
+export function describeStep(step: Step): string {
+  if (step.kind === 'ping')
+    return `ping ${step.from} → ${formatIpv4(step.to)}${step.count > 1 ? ` ×${step.count}` : ''}`;
+  return `${step.proto} ${step.from} → ${formatIpv4(step.to)}:${step.port}`;
+}

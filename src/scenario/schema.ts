@@ -1,0 +1,137 @@
+// The scenario file's shape as a zod schema: the single definition that validates files (loader.ts) and that is
+// exported as JSON Schema (schema/scenario.schema.json) for editors. Every object is strict — an unknown key is
+// an error — and every message says what was expected. Values stay text here (addresses, "ip:port", "ns:dev");
+// the loader turns them into numbers once the shape is right. Setup commands are plain strings to this schema;
+// their grammar lives in commands/.
+
+import { z } from 'zod';
+import { looksLikeIpv6 } from '../wire/addr.js';
+import { ICMP_ERRORS } from './types.js';
+
+const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+const PORT = '([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])';
+const IPV4 = `${OCTET}(\\.${OCTET}){3}`;
+// A namespace or device name: no '/', ':' or whitespace (':' separates them in "ns:dev").
+const NAME = '[^/:\\s]+';
+
+export const IPV4_RE = new RegExp(`^${IPV4}$`);
+export const ENDPOINT_RE = new RegExp(`^${IPV4}:${PORT}$`);
+export const NAME_RE = new RegExp(`^${NAME}$`);
+export const HOP_RE = new RegExp(`^${NAME}:${NAME}$`);
+
+function input(iss: { input?: unknown }): string {
+  return typeof iss.input === 'string' ? iss.input : '';
+}
+
+const ipv4 = z.string().regex(IPV4_RE, {
+  error: (iss) =>
+    looksLikeIpv6(input(iss)) ? 'IPv6 is not supported' : `expected an IPv4 address like 10.0.0.2, got '${input(iss)}'`,
+});
+
+const endpoint = z.string().regex(ENDPOINT_RE, {
+  error: (iss) =>
+    input(iss).startsWith('[') || (input(iss).split(':').length > 2 && looksLikeIpv6(input(iss)))
+      ? 'IPv6 is not supported'
+      : `expected ADDRESS:PORT like 10.0.0.2:80 (port 1-65535), got '${input(iss)}'`,
+});
+
+const nsName = z
+  .string()
+  .regex(NAME_RE, { error: (iss) => `expected a namespace name (no '/', ':' or spaces), got '${input(iss)}'` })
+  .meta({ description: 'A namespace created in setup, or "root" for the initial namespace.' });
+
+// Drop reasons are the trace module's DropReason names (NO_ROUTE, TTL_EXPIRED, …). The set grows with the
+// stack's extensions, so the schema checks only the form; a reason no trace can contain fails the step.
+export const DROP_REASON_RE = /^[A-Z][A-Z0-9_]*$/;
+const ICMP_NAMES = Object.keys(ICMP_ERRORS) as [keyof typeof ICMP_ERRORS, ...(keyof typeof ICMP_ERRORS)[]];
+
+const int = (min: number, max: number) => z.int().min(min).max(max);
+
+function expectation<R extends string>(results: readonly [R, ...R[]]) {
+  const result = z.enum(results);
+  const full = z
+    .strictObject({
+      result,
+      replyFrom: ipv4.optional().meta({ description: 'Source address of the reply, or of the ICMP error.' }),
+      icmp: z.enum(ICMP_NAMES).optional().meta({ description: 'The ICMP error expected back.' }),
+      drop: z
+        .string()
+        .regex(DROP_REASON_RE, { error: (iss) => `expected a drop reason like TTL_EXPIRED, got '${input(iss)}'` })
+        .optional()
+        .meta({ description: 'A drop reason (DropReason name) that must appear in the trace of the step.' }),
+      via: z
+        .array(
+          z.string().regex(HOP_RE, { error: (iss) => `expected "<ns>:<dev>" like "router:eth1", got '${input(iss)}'` }),
+        )
+        .min(1)
+        .optional()
+        .meta({ description: 'Devices ("<ns>:<dev>") the request must pass through.' }),
+      replyTtl: int(0, 255).optional(),
+    })
+    .meta({ description: 'The outcome with details to check.' });
+  return z.union([result, full]);
+}
+
+const pingStep = z.strictObject({
+  name: z.string().optional(),
+  ping: z.strictObject({
+    from: nsName,
+    src: ipv4.optional().meta({ description: 'Source address override (ping -I).' }),
+    to: ipv4,
+    count: int(1, 1000).default(1),
+    ttl: int(1, 255).optional().meta({ description: "Default: the namespace's net.ipv4.ip_default_ttl." }),
+    size: int(0, 65507).default(56).meta({ description: 'ICMP payload bytes (ping -s).' }),
+  }),
+  // A ping sees a reply, an error (ICMP or local), or nothing at all; a refusal needs a transport protocol.
+  expect: expectation(['reachable', 'unreachable', 'timeout']),
+});
+
+const connectStep = z.strictObject({
+  name: z.string().optional(),
+  connect: z.strictObject({
+    from: nsName,
+    src: ipv4.optional().meta({ description: 'Source address override.' }),
+    to: endpoint,
+    proto: z.enum(['tcp', 'udp']).default('tcp'),
+    payload: z.string().default('').meta({ description: 'Bytes sent once connected (UTF-8).' }),
+  }),
+  expect: expectation(['reachable', 'unreachable', 'refused', 'timeout']),
+});
+
+const listener = z.strictObject({
+  ns: nsName,
+  proto: z.enum(['tcp', 'udp']),
+  port: int(1, 65535),
+  address: ipv4.optional().meta({ description: 'Bound address; default any.' }),
+  reply: z.string().default('').meta({ description: 'Payload sent back to every client (UTF-8).' }),
+});
+
+export const scenarioSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    seed: int(0, 0xffffffff).default(1).meta({ description: 'Seed of the only random number generator of a run.' }),
+    setup: z
+      .union([z.array(z.string()), z.string()])
+      .default([])
+      .meta({
+        description:
+          'Linux commands (ip, bridge, sysctl, echo > /proc/sys/…): a list, or a literal block (`|`) with one per line.',
+      }),
+    listen: z.array(listener).default([]),
+    steps: z.array(z.union([pingStep, connectStep])).default([]),
+  })
+  .meta({ title: 'podwire scenario' });
+
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type ScenarioData = z.output<typeof scenarioSchema>;
+
+/** The JSON Schema of a scenario file, as written to schema/scenario.schema.json. */
+export function scenarioJsonSchema(): object {
+  return z.toJSONSchema(scenarioSchema, { io: 'input', target: 'draft-7' });
+}
+
+/** The exact text of schema/scenario.schema.json. */
+export function scenarioJsonSchemaText(): string {
+  return `${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`;
+}
