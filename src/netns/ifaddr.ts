@@ -143,7 +143,11 @@ function removeIfaddrRoutes(ns: NetNs, ifa: IfAddr): void {
 /** Device up: re-add address routes. Device down: flush every route through it (fib_disable_ip). */
 export function watchIfaddrs(ns: NetNs): void {
   ns.onNetdevEvent((ev, dev) => {
-    if (ev === 'up') for (const a of ns.addrsOf(dev)) addIfaddrRoutes(ns, a);
+    if (ev === 'up') {
+      for (const a of ns.addrsOf(dev)) addIfaddrRoutes(ns, a);
+      // inetdev_event: loopback coming up without an address gets 127.0.0.1/8.
+      if (dev.kind === 'loopback' && ns.addrsOf(dev).length === 0) addAddr(ns, dev, 0x7f000001, 8, { scope: 'host' });
+    }
     else if (ev === 'down') ns.fib.removeWhere((r) => r.dev === dev);
     else if (ev === 'unregister') {
       ns.fib.removeWhere((r) => r.dev === dev);

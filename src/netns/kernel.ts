@@ -7,6 +7,10 @@ import { Rng } from '../sim/rng.js';
 import { Tracer } from '../trace/recorder.js';
 import type { TopologySnapshot } from '../trace/topology.js';
 import { NetlinkError } from './errors.js';
+// Protocol handlers register with the device layer when their modules load (dev_add_pack).
+import './arp.js';
+import './ip_input.js';
+import { linkSetUp } from './link.js';
 import { NetNs } from './netns.js';
 
 export interface KernelOptions {
@@ -35,6 +39,8 @@ export class Kernel {
     this.linkDelay = opts.linkDelayNs ?? 1000;
     this.root = new NetNs(this, ROOT_NS);
     this.namespaces.set(ROOT_NS, this.root);
+    // The initial namespace is a booted host's: its loopback is up (namespaces added later start with lo down).
+    linkSetUp(this.root.lo);
   }
 
   nextPktId(): number {

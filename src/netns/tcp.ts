@@ -7,7 +7,7 @@
 // the seeded PRNG. Limits: no retransmission of data (only SYN, at 1 s then doubling), no congestion control, no
 // out-of-order queue (segments must arrive in order), no SACK blocks, no keepalive, no urgent data.
 
-import { formatIpv4, type Ipv4, readU16 } from '../wire/addr.js';
+import { formatIpv4, type Ipv4 } from '../wire/addr.js';
 import { ICMP_DEST_UNREACH, ICMP_PORT_UNREACH } from '../wire/icmp.js';
 import { IPPROTO_TCP, ipDst, ipSrc, ipTotalLen } from '../wire/ipv4.js';
 import {

@@ -94,7 +94,8 @@ export function formatMac(m: Mac): string {
 }
 
 export function readMac(b: Uint8Array, o: number): Mac {
-  return (b[o]! * 256 + b[o + 1]!) * 0x100000000 + ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+  const lo = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+  return (b[o]! * 256 + b[o + 1]!) * 0x100000000 + lo;
 }
 
 export function writeMac(b: Uint8Array, o: number, m: Mac): void {
