@@ -4,12 +4,12 @@
 // memory of a node with 1,000 pod namespaces on bridges. Prints figures; asserts nothing.
 
 import { performance } from 'node:perf_hooks';
-import { MemoryByteSink } from '../src/trace/sink.js';
-import { PcapngWriter } from '../src/trace/pcapng.js';
+import { topology } from '../src/index.js';
 import type { Kernel } from '../src/netns/kernel.js';
 import { ping } from '../src/netns/ping.js';
+import { PcapngWriter } from '../src/trace/pcapng.js';
+import { MemoryByteSink } from '../src/trace/sink.js';
 import { parseIpv4 } from '../src/wire/addr.js';
-import { topology } from '../src/index.js';
 
 const BRIDGE = [
   'ip link add cni0 type bridge',
@@ -78,7 +78,8 @@ function memory(pods: number): void {
   const base = process.memoryUsage().heapUsed;
   const lines: string[] = [];
   const bridges = Math.ceil(pods / 250);
-  for (let b = 0; b < bridges; b++) lines.push(`ip link add br${b} type bridge`, `ip link set br${b} up`, `ip addr add 10.${b}.0.1/16 dev br${b}`);
+  for (let b = 0; b < bridges; b++)
+    lines.push(`ip link add br${b} type bridge`, `ip link set br${b} up`, `ip addr add 10.${b}.0.1/16 dev br${b}`);
   for (let i = 0; i < pods; i++) {
     const b = Math.floor(i / 250);
     const host = i % 250;
@@ -97,7 +98,8 @@ function memory(pods: number): void {
   const k = topology(lines, { tracing: false });
   const ms = performance.now() - t0;
   // Every pod pings its gateway once so ARP and FDB tables are populated.
-  for (let i = 0; i < pods; i++) ping(k.netns(`p${i}`), parseIpv4(`10.${Math.floor(i / 250)}.0.1`)!, { count: 1, waitNs: 1e9 });
+  for (let i = 0; i < pods; i++)
+    ping(k.netns(`p${i}`), parseIpv4(`10.${Math.floor(i / 250)}.0.1`)!, { count: 1, waitNs: 1e9 });
   k.run();
   globalThis.gc?.();
   const heap = process.memoryUsage().heapUsed - base;

@@ -6,40 +6,40 @@
 //   runUntilDone(k, p);   // p.outcome.result === 'reachable'
 
 import type { Kernel } from './netns/kernel.js';
+import { Kernel as KernelClass } from './netns/kernel.js';
 import type { Probe } from './netns/probe.js';
 import { applyCommand } from './scenario/apply.js';
 import { parseCommands } from './scenario/commands/parse.js';
 import { textSource } from './scenario/commands/tokenize.js';
 import { runStep } from './scenario/runner.js';
-import { Kernel as KernelClass } from './netns/kernel.js';
 
-export * from './wire/addr.js';
-export { EventQueue, type Nanos } from './sim/events.js';
-export { Rng } from './sim/rng.js';
-export type { DropReason, TraceEvent, TraceKinds } from './trace/events.js';
-export { Tracer, type CaptureSink } from './trace/recorder.js';
-export { renderTimeline, renderJsonLines, registerTextFormatter } from './trace/text.js';
-export { PcapWriter, PcapPerDeviceSink } from './trace/pcap.js';
-export { PcapngWriter } from './trace/pcapng.js';
-export { FileByteSink, MemoryByteSink, fileSinkFactory, type ByteSink } from './trace/sink.js';
-export { renderSequenceSvg } from './trace/diagram/sequence.js';
-export { renderTopologySvg } from './trace/diagram/topology.js';
-export { svgToPng } from './trace/png.js';
-export { Kernel, ROOT_NS } from './netns/kernel.js';
-export { NetNs } from './netns/netns.js';
-export { NetDev } from './netns/netdev.js';
-export { NetlinkError } from './netns/errors.js';
-export { ping, type PingOptions } from './netns/ping.js';
-export { tcpConnect } from './netns/tcp.js';
-export { UdpClient } from './netns/udp.js';
-export { Probe, type ProbeOutcome, type ProbeResult } from './netns/probe.js';
-export { showAddrsBrief, showLinksBrief, showNeigh, showRoutes } from './netns/show.js';
 export { Bridge } from './bridge/bridge.js';
 export { showFdb } from './bridge/show.js';
+export { NetlinkError } from './netns/errors.js';
+export { Kernel, ROOT_NS } from './netns/kernel.js';
+export { NetDev } from './netns/netdev.js';
+export { NetNs } from './netns/netns.js';
+export { type PingOptions, ping } from './netns/ping.js';
+export { Probe, type ProbeOutcome, type ProbeResult } from './netns/probe.js';
+export { showAddrsBrief, showLinksBrief, showNeigh, showRoutes } from './netns/show.js';
+export { tcpConnect } from './netns/tcp.js';
+export { UdpClient } from './netns/udp.js';
 export { ScenarioError } from './scenario/errors.js';
 export { loadScenario, parseScenario } from './scenario/loader.js';
-export { buildScenario, runScenario, runStep, startStep, type RunReport, type StepReport } from './scenario/runner.js';
-export type { Scenario, Step, Command } from './scenario/types.js';
+export { buildScenario, type RunReport, runScenario, runStep, type StepReport, startStep } from './scenario/runner.js';
+export type { Command, Scenario, Step } from './scenario/types.js';
+export { EventQueue, type Nanos } from './sim/events.js';
+export { Rng } from './sim/rng.js';
+export { renderSequenceSvg } from './trace/diagram/sequence.js';
+export { renderTopologySvg } from './trace/diagram/topology.js';
+export type { DropReason, TraceEvent, TraceKinds } from './trace/events.js';
+export { PcapPerDeviceSink, PcapWriter } from './trace/pcap.js';
+export { PcapngWriter } from './trace/pcapng.js';
+export { svgToPng } from './trace/png.js';
+export { type CaptureSink, Tracer } from './trace/recorder.js';
+export { type ByteSink, FileByteSink, fileSinkFactory, MemoryByteSink } from './trace/sink.js';
+export { registerTextFormatter, renderJsonLines, renderTimeline } from './trace/text.js';
+export * from './wire/addr.js';
 
 /**
  * A kernel set up by running `lines` (ip/bridge/sysctl commands, one per line or array item) in order.
@@ -61,4 +61,3 @@ export function runUntilDone(k: Kernel, probe: Probe): Probe {
   runStep(k, probe);
   return probe;
 }
-

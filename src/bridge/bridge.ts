@@ -6,15 +6,15 @@
 // among its ports, as br_stp_recalculate_bridge_id does. STP is not run: ports forward as soon as they are up.
 // With net.bridge.bridge-nf-call-iptables=1, IPv4 frames cross the netfilter hooks (see br_netfilter.ts).
 
-import { formatMac, isMulticastMac, type Mac, MAC_BROADCAST, readMac, readU16 } from '../wire/addr.js';
-import { ETH_P_IP } from '../wire/ethernet.js';
-import type { DevKind } from '../trace/topology.js';
-import type { Nanos } from '../sim/events.js';
 import { devQueueXmit, dropSkb, netifReceive } from '../netns/dev.js';
 import { NetlinkError } from '../netns/errors.js';
 import { NetDev } from '../netns/netdev.js';
 import type { NetNs } from '../netns/netns.js';
 import type { Skb } from '../netns/skb.js';
+import type { Nanos } from '../sim/events.js';
+import type { DevKind } from '../trace/topology.js';
+import { formatMac, isMulticastMac, MAC_BROADCAST, type Mac, readMac, readU16 } from '../wire/addr.js';
+import { ETH_P_IP } from '../wire/ethernet.js';
 import { brNfHook } from './br_netfilter.js';
 import { Fdb, type FdbEntry } from './fdb.js';
 
@@ -133,7 +133,12 @@ export class Bridge extends NetDev {
     this.mtu = min;
   }
 
-  private traceFdb(skb: Skb, mac: Mac, action: 'learn' | 'forward' | 'flood' | 'local' | 'age' | 'move', port?: NetDev): void {
+  private traceFdb(
+    skb: Skb,
+    mac: Mac,
+    action: 'learn' | 'forward' | 'flood' | 'local' | 'age' | 'move',
+    port?: NetDev,
+  ): void {
     const tr = this.ns.kernel.tracer;
     if (!tr.tracing) return;
     tr.emit(this.ns.name, skb.id, 'fdb', {
@@ -182,7 +187,8 @@ export class Bridge extends NetDev {
     const b = skb.buf;
     const h = skb.head;
     const tr = ns.kernel.tracer;
-    if (tr.tracing) tr.emit(ns.name, skb.id, 'stage', { stage: 'brHandleFrame', dev: dev.name, detail: `bridge ${this.name}` });
+    if (tr.tracing)
+      tr.emit(ns.name, skb.id, 'stage', { stage: 'brHandleFrame', dev: dev.name, detail: `bridge ${this.name}` });
     if (!this.adminUp) {
       dropSkb(ns, skb, 'BRIDGE_PORT_DOWN', `bridge ${this.name} is down: port ${dev.name} is disabled`, dev.name);
       return 'consumed';
@@ -233,7 +239,9 @@ export class Bridge extends NetDev {
         this.ns,
         skb,
         p.dev === ingress ? 'BRIDGE_SAME_PORT' : 'BRIDGE_PORT_DOWN',
-        p.dev === ingress ? `destination is behind ingress port ${to.name} and hairpin is off` : `port ${to.name} is not forwarding`,
+        p.dev === ingress
+          ? `destination is behind ingress port ${to.name} and hairpin is off`
+          : `port ${to.name} is not forwarding`,
         to.name,
       );
       return;
@@ -286,7 +294,11 @@ export class Bridge extends NetDev {
   }
 }
 
-export function createBridge(ns: NetNs, name: string, opts: { mac?: Mac; ageingTime?: Nanos; mtu?: number } = {}): Bridge {
+export function createBridge(
+  ns: NetNs,
+  name: string,
+  opts: { mac?: Mac; ageingTime?: Nanos; mtu?: number } = {},
+): Bridge {
   if (ns.devs.has(name)) throw new NetlinkError('RTNETLINK answers: File exists', 'EEXIST');
   const br = new Bridge(ns, name, ns.allocIfindex(), opts.mac ?? ns.kernel.rng.mac());
   if (opts.mac !== undefined) br.macSet = true;

@@ -3,9 +3,9 @@
 // ports' own MACs, or `bridge fdb add … permanent`) deliver frames up to the bridge device; static entries
 // (`static`) forward to their port and never age or move. Entries are keyed by MAC only (no VLANs).
 
-import type { Mac } from '../wire/addr.js';
-import type { Nanos } from '../sim/events.js';
 import type { NetDev } from '../netns/netdev.js';
+import type { Nanos } from '../sim/events.js';
+import type { Mac } from '../wire/addr.js';
 
 export interface FdbEntry {
   mac: Mac;

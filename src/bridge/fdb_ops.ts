@@ -3,9 +3,9 @@
 // entry is local (frames to it go up to the bridge), a static one forwards to its port and never ages.
 // Limits: `self` on a port device (its own unicast address list) and `dst`/`vni` (VXLAN devices) are refused here.
 
-import { formatMac, type Mac } from '../wire/addr.js';
 import { NetlinkError } from '../netns/errors.js';
 import type { NetNs } from '../netns/netns.js';
+import { formatMac, type Mac } from '../wire/addr.js';
 import { Bridge } from './bridge.js';
 
 interface FdbCmd {
@@ -54,6 +54,7 @@ export function brFdbAdd(ns: NetNs, c: FdbCmd): void {
 export function brFdbDel(ns: NetNs, c: FdbCmd): void {
   const { br, port } = target(ns, c);
   const e = br.fdb.get(c.mac);
-  if (!e || e.port !== port) throw new NetlinkError(`RTNETLINK answers: No such file or directory (${formatMac(c.mac)})`, 'ENOENT');
+  if (!e || e.port !== port)
+    throw new NetlinkError(`RTNETLINK answers: No such file or directory (${formatMac(c.mac)})`, 'ENOENT');
   br.fdb.delete(c.mac);
 }

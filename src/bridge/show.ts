@@ -4,8 +4,8 @@
 // (01:00:5e:00:00:01) and an up bridge also 224.0.0.106 (01:00:5e:00:00:6a) for multicast router discovery;
 // Linux additionally lists IPv6 groups (33:33:…), which podwire does not model.
 
-import { formatMac } from '../wire/addr.js';
 import type { NetNs } from '../netns/netns.js';
+import { formatMac } from '../wire/addr.js';
 import { Bridge } from './bridge.js';
 import type { FdbEntry } from './fdb.js';
 
@@ -31,7 +31,8 @@ export function showFdb(ns: NetNs, dev?: string): string {
     if (d instanceof Bridge) {
       for (const m of self) lines.push(`${m} dev ${d.name} self permanent`);
       for (const e of live.get(d)!)
-        if (e.port === null && e.mac !== d.mac) lines.push(`${formatMac(e.mac)} dev ${d.name} master ${d.name} ${state(e)}`);
+        if (e.port === null && e.mac !== d.mac)
+          lines.push(`${formatMac(e.mac)} dev ${d.name} master ${d.name} ${state(e)}`);
       continue;
     }
     if (d.master instanceof Bridge) {

@@ -13,8 +13,8 @@ import { showAddrsBrief, showLinksBrief, showNeigh, showRoutes } from '../netns/
 import { codeFrame, ScenarioError } from '../scenario/errors.js';
 import { loadScenario } from '../scenario/loader.js';
 import { buildScenario, describeStep, type RunReport, runScenario, runStep, startStep } from '../scenario/runner.js';
-import { PcapngWriter } from '../trace/pcapng.js';
 import { PcapPerDeviceSink } from '../trace/pcap.js';
+import { PcapngWriter } from '../trace/pcapng.js';
 import type { CaptureSink } from '../trace/recorder.js';
 import { FileByteSink, fileSinkFactory } from '../trace/sink.js';
 import { renderJsonLines, renderTimeline } from '../trace/text.js';
@@ -68,7 +68,10 @@ function printStep(report: RunReport, i: number, io: Io, format: string, quiet: 
 
 function openSinks(dir: string): CaptureSink[] {
   mkdirSync(join(dir, 'pcap'), { recursive: true });
-  return [new PcapngWriter(new FileByteSink(join(dir, 'capture.pcapng'))), new PcapPerDeviceSink(fileSinkFactory(join(dir, 'pcap')))];
+  return [
+    new PcapngWriter(new FileByteSink(join(dir, 'capture.pcapng'))),
+    new PcapPerDeviceSink(fileSinkFactory(join(dir, 'pcap'))),
+  ];
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -103,13 +106,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
         if (a.out) {
           const files = writeReportFiles(a.out, report, sc.name);
           io.err(`wrote ${[...files, 'capture.pcapng', 'pcap/'].map((f) => join(a.out!, f)).join(', ')}\n`);
-          io.err(
-            'open the capture with: wireshark ' + join(a.out, 'capture.pcapng') + '  (or tshark -r …)\n',
-          );
+          io.err('open the capture with: wireshark ' + join(a.out, 'capture.pcapng') + '  (or tshark -r …)\n');
         }
         const failed = report.steps.filter((s) => s.failures.length).length;
-        if (a.format === 'text')
-          io.out(`${report.steps.length - failed} passed, ${failed} failed\n`);
+        if (a.format === 'text') io.out(`${report.steps.length - failed} passed, ${failed} failed\n`);
         code = failed ? 1 : 0;
       },
     )
@@ -120,7 +120,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
       (a) => {
         const sc = loadOrThrow(a.scenario);
         buildScenario(sc, { tracing: false });
-        io.out(`${a.scenario}: ok (${sc.setup.length} commands, ${sc.listen.length} listeners, ${sc.steps.length} steps)\n`);
+        io.out(
+          `${a.scenario}: ok (${sc.setup.length} commands, ${sc.listen.length} listeners, ${sc.steps.length} steps)\n`,
+        );
       },
     )
     .command(
@@ -138,7 +140,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
         const k = buildScenario(sc, { tracing: false });
         if (a['after-steps']) for (const st of sc.steps) runStep(k, startStep(k, st));
         const ns = k.namespaces.get(a.namespace);
-        if (!ns) throw new UsageError(`no namespace '${a.namespace}' in ${a.scenario} (have: ${[...k.namespaces.keys()].join(', ')})`);
+        if (!ns)
+          throw new UsageError(
+            `no namespace '${a.namespace}' in ${a.scenario} (have: ${[...k.namespaces.keys()].join(', ')})`,
+          );
         switch (a.what) {
           case 'links':
             io.out(showLinksBrief(ns));

@@ -5,10 +5,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunReport } from '../scenario/runner.js';
+import { describeStep } from '../scenario/runner.js';
 import { renderSequenceSvg } from '../trace/diagram/sequence.js';
 import { renderTopologySvg } from '../trace/diagram/topology.js';
 import { renderJsonLines, renderTimeline } from '../trace/text.js';
-import { describeStep } from '../scenario/runner.js';
 
 export function writeReportFiles(dir: string, report: RunReport, topologyName: string): string[] {
   mkdirSync(dir, { recursive: true });

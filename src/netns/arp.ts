@@ -5,11 +5,11 @@
 // STALE entry for the sender; a reply updates an existing entry (arp_accept=0 never creates one from a reply).
 // Limits: no proxy ARP, no gratuitous-ARP announcements on address changes, no arp_filter.
 
-import { formatIpv4, inPrefix, type Ipv4, type Mac, MAC_BROADCAST, MAC_ZERO } from '../wire/addr.js';
+import { formatIpv4, type Ipv4, inPrefix, MAC_BROADCAST, MAC_ZERO, type Mac } from '../wire/addr.js';
 import { ARP_LEN, ARPOP_REPLY, ARPOP_REQUEST, emitArp, parseArp } from '../wire/arp.js';
+import { WireError } from '../wire/errors.js';
 import { ETH_HLEN, ETH_P_ARP, emitEth } from '../wire/ethernet.js';
 import { ipSrc } from '../wire/ipv4.js';
-import { WireError } from '../wire/errors.js';
 import { devAddPack, devQueueXmit, dropSkb } from './dev.js';
 import { inetSelectAddr, isLocalAddr } from './ifaddr.js';
 import type { Neigh } from './neigh.js';

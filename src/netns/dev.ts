@@ -2,11 +2,11 @@
 // transmit (dev_queue_xmit: taps, then the driver). tcpdump's view of a device is taken here, so captures show
 // exactly the bytes that crossed it. Every drop goes through `dropSkb` with a reason, as kfree_skb_reason.
 
-import { ETH_HLEN, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from '../wire/ethernet.js';
-import { describeFrame } from '../wire/describe.js';
-import { isMulticastMac, MAC_BROADCAST, readMac, readU16 } from '../wire/addr.js';
-import type { DropReason } from '../trace/events.js';
 import type { Nanos } from '../sim/events.js';
+import type { DropReason } from '../trace/events.js';
+import { isMulticastMac, MAC_BROADCAST, readMac, readU16 } from '../wire/addr.js';
+import { describeFrame } from '../wire/describe.js';
+import { ETH_HLEN, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from '../wire/ethernet.js';
 import type { NetDev } from './netdev.js';
 import type { NetNs } from './netns.js';
 import type { Skb } from './skb.js';
@@ -105,7 +105,12 @@ export function devQueueXmit(dev: NetDev, skb: Skb): void {
   const tr = ns.kernel.tracer;
   if (tr.capturing) tr.frame(ns.name, dev.name, b.subarray(h, skb.end), 'tx');
   if (tr.tracing)
-    tr.emit(ns.name, skb.id, 'dev', { dir: 'tx', dev: dev.name, len: skb.end - h, summary: describeFrame(b, h, skb.end - h) });
+    tr.emit(ns.name, skb.id, 'dev', {
+      dir: 'tx',
+      dev: dev.name,
+      len: skb.end - h,
+      summary: describeFrame(b, h, skb.end - h),
+    });
   dev.xmit(skb);
 }
 

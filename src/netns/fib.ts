@@ -124,7 +124,13 @@ export class Fib {
 export function formatRoute(r: Route, opts: { showTable?: boolean } = {}): string {
   const parts: string[] = [];
   if (r.type !== 'unicast') parts.push(r.type);
-  parts.push(r.len === 0 && r.type === 'unicast' ? 'default' : r.len === 32 ? formatIpv4(r.dst) : `${formatIpv4(r.dst)}/${r.len}`);
+  parts.push(
+    r.len === 0 && r.type === 'unicast'
+      ? 'default'
+      : r.len === 32
+        ? formatIpv4(r.dst)
+        : `${formatIpv4(r.dst)}/${r.len}`,
+  );
   if (r.len === 0 && r.type !== 'unicast') parts[parts.length - 1] = 'default';
   if (opts.showTable && r.table !== RT_TABLE_MAIN) parts.push('table', tableName(r.table));
   if (r.gw !== null) parts.push('via', formatIpv4(r.gw));

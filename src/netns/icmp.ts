@@ -5,29 +5,19 @@
 // 0xc0 (internetwork control), no DF. Received errors and echo replies go to the socket layer.
 // Limits: no rate limiting (icmp_ratelimit / icmp_msgs_per_sec), no redirects, no timestamp or address-mask messages.
 
-import { formatIpv4, type Ipv4 } from '../wire/addr.js';
+import { formatIpv4, type Ipv4, readU32 } from '../wire/addr.js';
 import {
+  emitIcmpHeader,
   ICMP_DEST_UNREACH,
   ICMP_ECHO,
   ICMP_ECHOREPLY,
   ICMP_HLEN,
   ICMP_TIME_EXCEEDED,
-  emitIcmpHeader,
   icmpChecksumOk,
   icmpErrorQuoteLen,
   icmpTypeName,
 } from '../wire/icmp.js';
-import {
-  IPPROTO_ICMP,
-  ipDst,
-  ipFragOffset,
-  ipHeaderLen,
-  ipProto,
-  ipSrc,
-  ipTos,
-  ipTotalLen,
-} from '../wire/ipv4.js';
-import { readU32 } from '../wire/addr.js';
+import { IPPROTO_ICMP, ipDst, ipFragOffset, ipHeaderLen, ipProto, ipSrc, ipTos, ipTotalLen } from '../wire/ipv4.js';
 import { dropSkb } from './dev.js';
 import { isLocalAddr } from './ifaddr.js';
 import { allocIpPacket, ipLocalOut, traceRoute } from './ip_output.js';
@@ -54,19 +44,37 @@ export function icmpSend(ns: NetNs, skbIn: Skb, type: number, code: number, info
   const why = (r: string) => {
     if (tr.tracing) tr.emit(ns.name, skbIn.id, 'stage', { stage: 'icmpSend', detail: `no ICMP error: ${r}` });
   };
-  if (skbIn.pktType !== 'host') return why('packet was not addressed to this host');
-  if (isBroadcastOrMulticast(ns, dst)) return why('destination is broadcast/multicast');
-  if (src === 0 || isBroadcastOrMulticast(ns, src)) return why('source is zero/broadcast/multicast');
-  if (ipFragOffset(b, nh) !== 0) return why('not the first fragment');
+  if (skbIn.pktType !== 'host') {
+    why('packet was not addressed to this host');
+    return;
+  }
+  if (isBroadcastOrMulticast(ns, dst)) {
+    why('destination is broadcast/multicast');
+    return;
+  }
+  if (src === 0 || isBroadcastOrMulticast(ns, src)) {
+    why('source is zero/broadcast/multicast');
+    return;
+  }
+  if (ipFragOffset(b, nh) !== 0) {
+    why('not the first fragment');
+    return;
+  }
   if (ipProto(b, nh) === IPPROTO_ICMP) {
     const hl = ipHeaderLen(b, nh);
     const t = b[nh + hl]!;
-    if (ERROR_TYPES.has(t) || t > 18) return why('never answer an ICMP error with an error');
+    if (ERROR_TYPES.has(t) || t > 18) {
+      why('never answer an ICMP error with an error');
+      return;
+    }
   }
   // Source: the original destination when it is ours, else what routing picks toward the sender.
   const saddr = isLocalAddr(ns, dst) ? dst : null;
   const rt = ipRouteOutput(ns, src, saddr);
-  if (typeof rt === 'string') return why(`no route back to ${formatIpv4(src)} (${rt})`);
+  if (typeof rt === 'string') {
+    why(`no route back to ${formatIpv4(src)} (${rt})`);
+    return;
+  }
   const origLen = Math.min(ipTotalLen(b, nh), skbIn.end - nh);
   const quote = icmpErrorQuoteLen(origLen);
   const out = allocIpPacket(
@@ -75,7 +83,14 @@ export function icmpSend(ns: NetNs, skbIn: Skb, type: number, code: number, info
     ICMP_HLEN + quote,
   );
   out.buf.set(b.subarray(nh, nh + quote), out.th + ICMP_HLEN);
-  emitIcmpHeader(out.buf, out.th, type, code, type === ICMP_DEST_UNREACH && code === 4 ? info & 0xffff : 0, ICMP_HLEN + quote);
+  emitIcmpHeader(
+    out.buf,
+    out.th,
+    type,
+    code,
+    type === ICMP_DEST_UNREACH && code === 4 ? info & 0xffff : 0,
+    ICMP_HLEN + quote,
+  );
   if (tr.tracing)
     tr.emit(ns.name, out.id, 'icmp', {
       action: 'send',

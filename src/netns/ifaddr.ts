@@ -5,7 +5,7 @@
 // re-adds the address routes. A second address in an existing subnet is secondary (no second prefix route).
 // Source address selection follows inet_select_addr.
 
-import { broadcastOf, formatCidr, formatIpv4, inPrefix, type Ipv4, networkOf, prefixMask } from '../wire/addr.js';
+import { broadcastOf, formatCidr, formatIpv4, type Ipv4, inPrefix, networkOf, prefixMask } from '../wire/addr.js';
 import { NetlinkError } from './errors.js';
 import type { Route, RouteScope } from './fib.js';
 import { RT_TABLE_LOCAL, RT_TABLE_MAIN } from './fib.js';
@@ -43,13 +43,8 @@ export function addAddr(
   const secondary = ns.addrs.some(
     (a) => a.dev === dev && a.len === len && !a.secondary && inPrefix(addr, a.addr, a.len),
   );
-  const brd =
-    opts.broadcast === 'auto'
-      ? len < 31
-        ? broadcastOf({ addr, len })
-        : null
-      : (opts.broadcast ?? null);
-  const scope = opts.scope ?? (dev.kind === 'loopback' && (addr >>> 24) === 127 ? 'host' : 'global');
+  const brd = opts.broadcast === 'auto' ? (len < 31 ? broadcastOf({ addr, len }) : null) : (opts.broadcast ?? null);
+  const scope = opts.scope ?? (dev.kind === 'loopback' && addr >>> 24 === 127 ? 'host' : 'global');
   const ifa: IfAddr = { dev, addr, len, broadcast: brd, scope, label: opts.label ?? dev.name, secondary };
   // Primaries go before secondaries; within each, in order of addition (inet_insert_ifa).
   if (secondary) ns.addrs.push(ifa);
@@ -81,7 +76,10 @@ export function flushAddrs(ns: NetNs, dev: NetDev): void {
   for (const a of ns.addrsOf(dev).filter((x) => !x.secondary)) delAddr(ns, dev, a.addr, a.len);
 }
 
-function kernelRoute(ns: NetNs, r: Omit<Route, 'order' | 'gw' | 'metric' | 'onlink' | 'mtu' | 'advmss' | 'proto'>): void {
+function kernelRoute(
+  ns: NetNs,
+  r: Omit<Route, 'order' | 'gw' | 'metric' | 'onlink' | 'mtu' | 'advmss' | 'proto'>,
+): void {
   const exists = ns.fib
     .find(r.table, r.dst, r.len)
     .some((x) => x.type === r.type && x.dev === r.dev && x.prefsrc === r.prefsrc);
@@ -147,8 +145,7 @@ export function watchIfaddrs(ns: NetNs): void {
       for (const a of ns.addrsOf(dev)) addIfaddrRoutes(ns, a);
       // inetdev_event: loopback coming up without an address gets 127.0.0.1/8.
       if (dev.kind === 'loopback' && ns.addrsOf(dev).length === 0) addAddr(ns, dev, 0x7f000001, 8, { scope: 'host' });
-    }
-    else if (ev === 'down') ns.fib.removeWhere((r) => r.dev === dev);
+    } else if (ev === 'down') ns.fib.removeWhere((r) => r.dev === dev);
     else if (ev === 'unregister') {
       ns.fib.removeWhere((r) => r.dev === dev);
       for (let i = ns.addrs.length - 1; i >= 0; i--) if (ns.addrs[i]!.dev === dev) ns.addrs.splice(i, 1);

@@ -4,12 +4,23 @@
 // Limits: IP options are copied into every fragment (the kernel copies only those with the copy bit); overlapping
 // fragments are resolved by keeping the first bytes received rather than RFC 5722's discard.
 
-import { IP_MF, ipFragOffset, ipHeaderLen, ipMf, ipProto, ipSrc, ipDst, ipId, ipTotalLen, ipFillChecksum } from '../wire/ipv4.js';
 import { writeU16 } from '../wire/addr.js';
 import { ICMP_EXC_FRAGTIME, ICMP_TIME_EXCEEDED } from '../wire/icmp.js';
+import {
+  IP_MF,
+  ipDst,
+  ipFillChecksum,
+  ipFragOffset,
+  ipHeaderLen,
+  ipId,
+  ipMf,
+  ipProto,
+  ipSrc,
+  ipTotalLen,
+} from '../wire/ipv4.js';
 import { icmpSend } from './icmp.js';
 import type { NetNs } from './netns.js';
-import { Skb, SKB_HEADROOM } from './skb.js';
+import { SKB_HEADROOM, Skb } from './skb.js';
 
 export const IPFRAG_TIME_NS = 30e9;
 

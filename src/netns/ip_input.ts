@@ -4,6 +4,7 @@
 // unreachable only when forwarding is enabled on the input device (otherwise the drop is silent, as in Linux).
 
 import { formatIpv4 } from '../wire/addr.js';
+import { ETH_P_IP } from '../wire/ethernet.js';
 import {
   ICMP_DEST_UNREACH,
   ICMP_HOST_UNREACH,
@@ -24,11 +25,10 @@ import {
   ipSrc,
   ipTotalLen,
 } from '../wire/ipv4.js';
-import { ETH_P_IP } from '../wire/ethernet.js';
 import { devAddPack, dropSkb } from './dev.js';
 import { icmpRcv, icmpSend } from './icmp.js';
-import { ipDefrag } from './ip_frag.js';
 import { ipForward } from './ip_forward.js';
+import { ipDefrag } from './ip_frag.js';
 import type { NetNs } from './netns.js';
 import { ipRouteInput, type RouteError } from './route.js';
 import type { Skb } from './skb.js';
@@ -54,7 +54,7 @@ export function ipRcv(ns: NetNs, skb: Skb): void {
   const tr = ns.kernel.tracer;
   if (tr.tracing) tr.emit(ns.name, skb.id, 'stage', { stage: 'ipRcv', dev: dev.name });
   if (skb.pktType === 'otherhost') {
-    dropSkb(ns, skb, 'OTHERHOST', 'frame addressed to another host\'s MAC', dev.name);
+    dropSkb(ns, skb, 'OTHERHOST', "frame addressed to another host's MAC", dev.name);
     return;
   }
   if (avail < 20 || b[nh]! >> 4 !== 4 || ipHeaderLen(b, nh) < 20 || avail < ipHeaderLen(b, nh)) {
@@ -98,7 +98,9 @@ function ipRcvFinish(ns: NetNs, skb: Skb): void {
       if (tr.tracing)
         tr.emit(ns.name, skb.id, 'route', {
           dst: formatIpv4(dst),
-          result: d.broadcast ? `broadcast ${formatIpv4(dst)} dev ${dev.name}` : `local ${formatIpv4(dst)} dev ${dev.name}`,
+          result: d.broadcast
+            ? `broadcast ${formatIpv4(dst)} dev ${dev.name}`
+            : `local ${formatIpv4(dst)} dev ${dev.name}`,
         });
       ipLocalDeliver(ns, skb, d.broadcast);
       return;

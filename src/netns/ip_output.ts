@@ -4,7 +4,7 @@
 // layer. Locally generated packets carry the namespace's IP identification counter.
 
 import { formatIpv4, type Ipv4 } from '../wire/addr.js';
-import { IPV4_HLEN, emitIpv4Header, ipDf, ipDst, ipTotalLen } from '../wire/ipv4.js';
+import { emitIpv4Header, IPV4_HLEN, ipDf, ipDst, ipTotalLen } from '../wire/ipv4.js';
 import { dropSkb } from './dev.js';
 import { ipFragment } from './ip_frag.js';
 import type { NetDev } from './netdev.js';

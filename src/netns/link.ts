@@ -4,8 +4,8 @@
 // and MAC changes. Device kinds owned by extensions (bridge, vxlan) register a factory via `registerLinkKind`.
 
 import type { Mac } from '../wire/addr.js';
-import { NetlinkError } from './errors.js';
 import { Dummy } from './dummy.js';
+import { NetlinkError } from './errors.js';
 import type { NetDev } from './netdev.js';
 import type { NetNs } from './netns.js';
 import { Veth } from './veth.js';

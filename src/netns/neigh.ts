@@ -6,7 +6,7 @@
 // without confirmation, to PROBE (unicast requests) and FAILED. Permanent and noarp entries never age.
 // Limits: no upper-layer confirmations (TCP does not refresh entries), no garbage collection thresholds.
 
-import { formatIpv4, formatMac, type Ipv4, type Mac, MAC_BROADCAST } from '../wire/addr.js';
+import { formatIpv4, formatMac, type Ipv4, MAC_BROADCAST, type Mac } from '../wire/addr.js';
 import { ETH_HLEN, ETH_P_IP, emitEth } from '../wire/ethernet.js';
 import { ICMP_DEST_UNREACH, ICMP_HOST_UNREACH } from '../wire/icmp.js';
 import { arpSolicit } from './arp.js';
@@ -99,7 +99,13 @@ export class NeighTable {
   }
 
   /** `ip neigh add|replace`: a static entry. */
-  addStatic(dev: NetDev, ip: Ipv4, mac: Mac | null, state: 'PERMANENT' | 'NOARP' | 'REACHABLE' | 'STALE', replace: boolean): void {
+  addStatic(
+    dev: NetDev,
+    ip: Ipv4,
+    mac: Mac | null,
+    state: 'PERMANENT' | 'NOARP' | 'REACHABLE' | 'STALE',
+    replace: boolean,
+  ): void {
     const existing = this.lookup(dev, ip);
     if (existing && !replace) throw new Error('RTNETLINK answers: File exists');
     const n = existing ?? this.create(dev, ip, state, mac);

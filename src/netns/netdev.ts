@@ -2,8 +2,8 @@
 // master (a bridge) and rx handler. Subclasses implement `xmit` (ndo_start_xmit). Operational state follows the
 // kernel's RFC 2863 mapping as `ip link` prints it: UP, DOWN, LOWERLAYERDOWN (veth whose peer is down), UNKNOWN (lo).
 
-import type { Mac } from '../wire/addr.js';
 import type { DevKind } from '../trace/topology.js';
+import type { Mac } from '../wire/addr.js';
 import type { NetNs } from './netns.js';
 import type { Skb } from './skb.js';
 

@@ -2,16 +2,16 @@
 // neighbour table, sysctls, sockets and netfilter hook points. A new namespace holds only `lo`, down, as in Linux.
 // Deleting a namespace destroys its veths, which takes their peers with them.
 
-import { formatCidr, formatMac } from '../wire/addr.js';
 import type { TopoNamespace } from '../trace/topology.js';
+import { formatCidr, formatMac } from '../wire/addr.js';
 import { NetlinkError } from './errors.js';
 import { Fib } from './fib.js';
 import { NfHooks } from './hooks.js';
 import { type IfAddr, watchIfaddrs } from './ifaddr.js';
 import type { Kernel } from './kernel.js';
 import { Loopback } from './loopback.js';
-import type { NetDev } from './netdev.js';
 import { NeighTable } from './neigh.js';
+import type { NetDev } from './netdev.js';
 import { SocketTable } from './sockets.js';
 import { Sysctl } from './sysctl.js';
 

@@ -3,14 +3,14 @@
 // TTL from -t or ip_default_ttl, DF set (ping's default path-MTU discovery). Replies and ICMP errors are matched by
 // identifier. The run ends when every request is answered or the wait after the last one expires.
 
-import type { Ipv4 } from '../wire/addr.js';
-import { ICMP_ECHO, ICMP_HLEN, emitIcmpHeader } from '../wire/icmp.js';
-import { IPPROTO_ICMP } from '../wire/ipv4.js';
 import type { Nanos } from '../sim/events.js';
+import type { Ipv4 } from '../wire/addr.js';
+import { emitIcmpHeader, ICMP_ECHO, ICMP_HLEN } from '../wire/icmp.js';
+import { IPPROTO_ICMP } from '../wire/ipv4.js';
 import { dropSkb } from './dev.js';
 import { allocIpPacket, ipLocalOut, traceRoute } from './ip_output.js';
 import type { NetNs } from './netns.js';
-import { icmpErrorName, pingErrorText, Probe } from './probe.js';
+import { icmpErrorName, Probe, pingErrorText } from './probe.js';
 import { ipRouteOutput } from './route.js';
 import type { Skb } from './skb.js';
 
@@ -68,7 +68,13 @@ export class PingClient {
     }
     const skb = allocIpPacket(
       ns,
-      { src: rt.src, dst: this.dst, protocol: IPPROTO_ICMP, ttl: this.o.ttl ?? ns.sysctl.ipDefaultTtl, df: this.o.df ?? true },
+      {
+        src: rt.src,
+        dst: this.dst,
+        protocol: IPPROTO_ICMP,
+        ttl: this.o.ttl ?? ns.sysctl.ipDefaultTtl,
+        df: this.o.df ?? true,
+      },
       ICMP_HLEN + size,
     );
     const d = skb.th + ICMP_HLEN;
@@ -85,7 +91,11 @@ export class PingClient {
     this.sentAt.set(seq, now);
     const tr = ns.kernel.tracer;
     if (tr.tracing)
-      tr.emit(ns.name, skb.id, 'sock', { proto: 'icmp', action: 'ping', detail: `echo request id ${this.id} seq ${seq}` });
+      tr.emit(ns.name, skb.id, 'sock', {
+        proto: 'icmp',
+        action: 'ping',
+        detail: `echo request id ${this.id} seq ${seq}`,
+      });
     traceRoute(ns, skb, this.dst, rt);
     ipLocalOut(ns, skb, rt);
   }
@@ -103,7 +113,11 @@ export class PingClient {
     );
     const tr = this.ns.kernel.tracer;
     if (tr.tracing)
-      tr.emit(this.ns.name, skb.id, 'sock', { proto: 'icmp', action: 'reply', detail: `echo reply seq ${seq} from ${Probe.ip(from)}` });
+      tr.emit(this.ns.name, skb.id, 'sock', {
+        proto: 'icmp',
+        action: 'reply',
+        detail: `echo reply seq ${seq} from ${Probe.ip(from)}`,
+      });
     if (!this.firstReply) this.firstReply = { from, ttl };
     if (this.answered.size === this.count) this.finish();
   }
@@ -122,7 +136,11 @@ export class PingClient {
     const received = [...this.answered].length;
     this.probe.line(`${this.sent} packets transmitted, ${this.firstReply ? received : 0} received`);
     if (this.firstReply) {
-      this.probe.finish({ result: 'reachable', replyFrom: Probe.ip(this.firstReply.from), replyTtl: this.firstReply.ttl });
+      this.probe.finish({
+        result: 'reachable',
+        replyFrom: Probe.ip(this.firstReply.from),
+        replyTtl: this.firstReply.ttl,
+      });
     } else if (this.firstError) {
       const e = this.firstError;
       this.probe.finish({

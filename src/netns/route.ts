@@ -71,8 +71,7 @@ export function routeModify(ns: NetNs, s: RouteSpec): void {
     // Kernel accepts a dev on blackhole/unreachable/prohibit but ignores it; iproute2 prints none.
     dev = null;
   }
-  if (s.prefsrc !== null && !isLocalAddr(ns, s.prefsrc))
-    throw new NetlinkError('Error: Invalid prefsrc address.');
+  if (s.prefsrc !== null && !isLocalAddr(ns, s.prefsrc)) throw new NetlinkError('Error: Invalid prefsrc address.');
   const route: Omit<Route, 'order'> = {
     table: s.table,
     type: s.type,
@@ -155,7 +154,14 @@ export function ipRouteOutput(
   const nexthop = route.gw ?? dst;
   let s = src !== null && src !== 0 ? src : route.prefsrc;
   if (s === null) {
-    s = local ? dst : inetSelectAddr(ns, dev, route.gw ?? dst, route.gw !== null ? 'global' : route.scope === 'host' ? 'host' : 'link');
+    s = local
+      ? dst
+      : inetSelectAddr(
+          ns,
+          dev,
+          route.gw ?? dst,
+          route.gw !== null ? 'global' : route.scope === 'host' ? 'host' : 'link',
+        );
     if (s === null) s = inetSelectAddr(ns, null, dst, 'global');
   }
   if (s === null) return 'EINVAL';
@@ -183,7 +189,8 @@ export function ipRouteInput(ns: NetNs, dst: Ipv4, src: Ipv4, inDev: NetDev): In
   if (dst === 0xffffffff) return { kind: 'local', route: null, broadcast: true };
   const localnet = ns.sysctl.confMax(inDev.name, 'route_localnet') === 1;
   if (inDev.kind !== 'loopback' && !localnet) {
-    if (src >>> 24 === 127) return { kind: 'martian', what: `martian source ${formatIpv4(src)} (loopback) from ${inDev.name}` };
+    if (src >>> 24 === 127)
+      return { kind: 'martian', what: `martian source ${formatIpv4(src)} (loopback) from ${inDev.name}` };
     if (dst >>> 24 === 127)
       return { kind: 'martian', what: `martian destination ${formatIpv4(dst)} (loopback) from ${inDev.name}` };
   }

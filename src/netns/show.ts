@@ -10,7 +10,10 @@ import type { NetNs } from './netns.js';
 export function showLinksBrief(ns: NetNs): string {
   return ns
     .devices()
-    .map((d) => `${d.displayName().padEnd(16)} ${d.operState().padEnd(14)} ${formatMac(d.mac)} <${d.flags().join(',')}> \n`)
+    .map(
+      (d) =>
+        `${d.displayName().padEnd(16)} ${d.operState().padEnd(14)} ${formatMac(d.mac)} <${d.flags().join(',')}> \n`,
+    )
     .join('');
 }
 
@@ -42,7 +45,8 @@ export function showNeigh(ns: NetNs): string {
   return ns.neigh
     .entries()
     .map((n) => {
-      const ll = n.mac !== null && n.state !== 'INCOMPLETE' && n.state !== 'FAILED' ? `lladdr ${formatMac(n.mac)} ` : '';
+      const ll =
+        n.mac !== null && n.state !== 'INCOMPLETE' && n.state !== 'FAILED' ? `lladdr ${formatMac(n.mac)} ` : '';
       return `${formatIpv4(n.ip)} dev ${n.dev.name} ${ll}${n.router ? 'router ' : ''}${n.state} \n`;
     })
     .join('');

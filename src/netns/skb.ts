@@ -11,6 +11,7 @@ export type PktType = 'host' | 'broadcast' | 'multicast' | 'otherhost';
 export const SKB_HEADROOM = 64;
 
 /** Per-packet fields owned by extensions (netfilter's conntrack reference, bridge-netfilter state, …). */
+// biome-ignore lint/suspicious/noEmptyInterface: extensions add their fields by declaration merging
 export interface SkbExt {}
 
 export class Skb {

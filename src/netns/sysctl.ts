@@ -195,7 +195,9 @@ export class Sysctl {
     if (conf) {
       const r = RESTRICTED[conf.field];
       if (r && !r.allowed.includes(n))
-        throw new NetlinkError(`sysctl: ${key}=${value} is not supported: ${r.why || `allowed ${r.allowed.join(', ')}`}`);
+        throw new NetlinkError(
+          `sysctl: ${key}=${value} is not supported: ${r.why || `allowed ${r.allowed.join(', ')}`}`,
+        );
       if (conf.field === 'forwarding' && conf.scope === 'all') {
         this.setForwarding(bool(key, n));
         return;

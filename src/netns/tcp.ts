@@ -7,23 +7,23 @@
 // the seeded PRNG. Limits: no retransmission of data (only SYN, at 1 s then doubling), no congestion control, no
 // out-of-order queue (segments must arrive in order), no SACK blocks, no keepalive, no urgent data.
 
+import type { Nanos } from '../sim/events.js';
 import { formatIpv4, type Ipv4 } from '../wire/addr.js';
 import { ICMP_DEST_UNREACH, ICMP_PORT_UNREACH } from '../wire/icmp.js';
 import { IPPROTO_TCP, ipDst, ipSrc, ipTotalLen } from '../wire/ipv4.js';
 import {
+  emitTcpHeader,
+  parseTcp,
   TCP_ACK,
   TCP_FIN,
   TCP_PSH,
   TCP_RST,
   TCP_SYN,
   type TcpOptions,
-  emitTcpHeader,
-  parseTcp,
   tcpChecksumOk,
   tcpFlagsString,
   tcpOptionsLength,
 } from '../wire/tcp.js';
-import type { Nanos } from '../sim/events.js';
 import { dropSkb } from './dev.js';
 import { allocIpPacket, ipLocalOut, traceRoute } from './ip_output.js';
 import type { NetNs } from './netns.js';
@@ -135,7 +135,11 @@ export class TcpSock {
     // ip_build_and_send_pkt sends the SYN-ACK with id 0; a connected socket numbers its packets from inet_id.
     const id = isSynAck ? 0 : this.ipId;
     if (!isSynAck) this.ipId = (this.ipId + 1) & 0xffff;
-    const skb = allocIpPacket(ns, { src: this.laddr, dst: this.raddr, protocol: IPPROTO_TCP, df: true, id }, hlen + payload.length);
+    const skb = allocIpPacket(
+      ns,
+      { src: this.laddr, dst: this.raddr, protocol: IPPROTO_TCP, df: true, id },
+      hlen + payload.length,
+    );
     skb.buf.set(payload, skb.th + hlen);
     const window = flags & TCP_SYN ? this.rcvWnd : Math.round(this.rcvWnd / (1 << WSCALE));
     emitTcpHeader(
@@ -242,7 +246,10 @@ export class TcpSock {
       if (this.state === 'SYN_SENT') {
         if (flags & TCP_ACK && ack === this.sndNxt) {
           this.probe?.line(`connect: Connection refused (RST from ${formatIpv4(this.raddr)})`);
-          this.fail('refused', undefined, { replyFrom: formatIpv4(ipSrc(skb.buf, skb.nh)), replyTtl: skb.buf[skb.nh + 8]! });
+          this.fail('refused', undefined, {
+            replyFrom: formatIpv4(ipSrc(skb.buf, skb.nh)),
+            replyTtl: skb.buf[skb.nh + 8]!,
+          });
         }
         return;
       }
@@ -401,7 +408,11 @@ export class TcpSock {
     });
   }
 
-  private fail(result: 'refused' | 'unreachable' | 'timeout', line?: string, extra: { replyFrom?: string; replyTtl?: number; icmp?: string } = {}): void {
+  private fail(
+    result: 'refused' | 'unreachable' | 'timeout',
+    line?: string,
+    extra: { replyFrom?: string; replyTtl?: number; icmp?: string } = {},
+  ): void {
     if (line) this.probe?.line(line);
     if (this.state !== 'TIME_WAIT') {
       this.state = 'CLOSED';
@@ -415,11 +426,15 @@ export class TcpSock {
   icmpError(from: Ipv4, ttl: number, type: number, code: number, _rest: number): void {
     if (this.state !== 'SYN_SENT' && this.state !== 'SYN_RECV') return;
     const name = icmpErrorName(type, code);
-    this.fail(type === ICMP_DEST_UNREACH && code === ICMP_PORT_UNREACH ? 'refused' : 'unreachable', `connect: ${name} from ${formatIpv4(from)}`, {
-      replyFrom: formatIpv4(from),
-      replyTtl: ttl,
-      icmp: name,
-    });
+    this.fail(
+      type === ICMP_DEST_UNREACH && code === ICMP_PORT_UNREACH ? 'refused' : 'unreachable',
+      `connect: ${name} from ${formatIpv4(from)}`,
+      {
+        replyFrom: formatIpv4(from),
+        replyTtl: ttl,
+        icmp: name,
+      },
+    );
   }
 
   private rst(seq: number): void {
@@ -428,11 +443,27 @@ export class TcpSock {
 }
 
 /** tcp_v4_send_reset: DF set and IP id 0 (the per-namespace control socket enforces both). */
-function sendReset(ns: NetNs, src: Ipv4, sport: number, dst: Ipv4, dport: number, seq: number, ack: number, flags: number): void {
+function sendReset(
+  ns: NetNs,
+  src: Ipv4,
+  sport: number,
+  dst: Ipv4,
+  dport: number,
+  seq: number,
+  ack: number,
+  flags: number,
+): void {
   const rt = ipRouteOutput(ns, dst, src);
   if (typeof rt === 'string') return;
   const skb = allocIpPacket(ns, { src, dst, protocol: IPPROTO_TCP, df: true, id: 0 }, 20);
-  emitTcpHeader(skb.buf, skb.th, { srcPort: sport, dstPort: dport, seq, ack, flags, window: 0, options: {} }, 0, src, dst);
+  emitTcpHeader(
+    skb.buf,
+    skb.th,
+    { srcPort: sport, dstPort: dport, seq, ack, flags, window: 0, options: {} },
+    0,
+    src,
+    dst,
+  );
   const tr = ns.kernel.tracer;
   if (tr.tracing)
     tr.emit(ns.name, skb.id, 'sock', {
@@ -503,7 +534,14 @@ export function tcpV4Rcv(ns: NetNs, skb: Skb, broadcast: boolean): void {
 }
 
 /** A client connection for a `connect` step. */
-export function tcpConnect(ns: NetNs, dst: Ipv4, port: number, payload: Uint8Array, src: Ipv4 | null, waitNs: Nanos): Probe {
+export function tcpConnect(
+  ns: NetNs,
+  dst: Ipv4,
+  port: number,
+  payload: Uint8Array,
+  src: Ipv4 | null,
+  waitNs: Nanos,
+): Probe {
   const rt = ipRouteOutput(ns, dst, src);
   if (typeof rt === 'string') {
     const p = new Probe();
@@ -514,4 +552,3 @@ export function tcpConnect(ns: NetNs, dst: Ipv4, port: number, payload: Uint8Arr
   const sport = ns.sockets.ephemeralPort('tcp');
   return new TcpSock(ns, rt.src, sport, dst, port, 'client', payload, null).connect(waitNs);
 }
-

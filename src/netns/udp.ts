@@ -4,11 +4,11 @@
 // sendto: the reply's source address is therefore chosen by routing, as it would be for a real server bound to
 // 0.0.0.0 without IP_PKTINFO. Client sockets are connected, so they accept replies only from their peer.
 
+import type { Nanos } from '../sim/events.js';
 import { formatIpv4, type Ipv4, readU16 } from '../wire/addr.js';
 import { ICMP_DEST_UNREACH, ICMP_PORT_UNREACH } from '../wire/icmp.js';
 import { IPPROTO_UDP, ipDst, ipSrc, ipTotalLen } from '../wire/ipv4.js';
-import { UDP_HLEN, emitUdpHeader, udpChecksumOk } from '../wire/udp.js';
-import type { Nanos } from '../sim/events.js';
+import { emitUdpHeader, UDP_HLEN, udpChecksumOk } from '../wire/udp.js';
 import { dropSkb } from './dev.js';
 import { icmpSend } from './icmp.js';
 import { allocIpPacket, ipLocalOut, traceRoute } from './ip_output.js';
@@ -19,7 +19,14 @@ import type { Skb } from './skb.js';
 
 const text = new TextDecoder();
 
-export function udpSend(ns: NetNs, src: Ipv4 | null, sport: number, dst: Ipv4, dport: number, payload: Uint8Array): string | null {
+export function udpSend(
+  ns: NetNs,
+  src: Ipv4 | null,
+  sport: number,
+  dst: Ipv4,
+  dport: number,
+  payload: Uint8Array,
+): string | null {
   const rt = ipRouteOutput(ns, dst, src);
   if (typeof rt === 'string') return rt;
   const skb = allocIpPacket(ns, { src: rt.src, dst, protocol: IPPROTO_UDP, df: true }, UDP_HLEN + payload.length);
@@ -106,7 +113,11 @@ export class UdpClient {
   reply(skb: Skb, from: Ipv4, ttl: number, data: Uint8Array): void {
     const tr = this.ns.kernel.tracer;
     if (tr.tracing)
-      tr.emit(this.ns.name, skb.id, 'sock', { proto: 'udp', action: 'reply', detail: `${data.length} bytes from ${formatIpv4(from)}` });
+      tr.emit(this.ns.name, skb.id, 'sock', {
+        proto: 'udp',
+        action: 'reply',
+        detail: `${data.length} bytes from ${formatIpv4(from)}`,
+      });
     this.probe.line(`received ${data.length} bytes from ${formatIpv4(from)}:${this.peerPort}`);
     this.close({ result: 'reachable', replyFrom: formatIpv4(from), replyTtl: ttl, replyPayload: text.decode(data) });
   }

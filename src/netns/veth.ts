@@ -3,8 +3,8 @@
 // dropped until both ends are up. Deleting either end deletes both. Moving an end to another namespace keeps its
 // ifindex when free there, which is why a pod's `eth0@if7` names the host end's index.
 
-import type { Mac } from '../wire/addr.js';
 import type { DevKind } from '../trace/topology.js';
+import type { Mac } from '../wire/addr.js';
 import { dropSkb, netifReceiveLater } from './dev.js';
 import { NetDev } from './netdev.js';
 import type { NetNs } from './netns.js';

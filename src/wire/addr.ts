@@ -76,9 +76,10 @@ export function broadcastOf(c: Cidr): Ipv4 {
 }
 
 export function parseMac(text: string): Mac | null {
-  const m = /^([0-9a-fA-F]{2}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2})$/.exec(
-    text,
-  );
+  const m =
+    /^([0-9a-fA-F]{2}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2})$/.exec(
+      text,
+    );
   if (!m) return null;
   let v = 0;
   for (let i = 1; i <= 6; i++) v = v * 256 + Number.parseInt(m[i]!, 16);

@@ -133,12 +133,12 @@ function describeArp(b: Uint8Array, o: number, end: number): string {
 
 function describeIpv4(b: Uint8Array, o: number, end: number, depth: number): string {
   const avail = end - o;
-  if (avail < 20) return 'IP [|ip]';
+  if (avail < 20) return 'IP  [|ip]';
   const version = b[o]! >> 4;
   if (version !== 4) return `IP${version} (invalid)`;
   const hl = (b[o]! & 0x0f) * 4;
   if (hl < 20) return `IP bad-hlen ${hl}`;
-  if (hl > avail) return 'IP [|ip]';
+  if (hl > avail) return 'IP  [|ip]';
   const total = readU16(b, o + 2);
   if (total < hl) return `IP [total length ${total} < header length ${hl}] (invalid)`;
   let head = 'IP ';

@@ -5,12 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { kernelLabAvailable, runKernelLab } from '../../tools/kernel-lab/index.js';
-import type { LabInput } from '../../tools/kernel-lab/types.js';
-import { formatIpv4 } from '../../src/wire/addr.js';
 import { loadScenario } from '../../src/scenario/loader.js';
 import { runScenario } from '../../src/scenario/runner.js';
 import type { Scenario } from '../../src/scenario/types.js';
+import { formatIpv4 } from '../../src/wire/addr.js';
+import { kernelLabAvailable, runKernelLab } from '../../tools/kernel-lab/index.js';
+import type { LabInput } from '../../tools/kernel-lab/types.js';
 
 const lab = kernelLabAvailable();
 if (!lab.ok) console.warn(`kernel-lab unavailable, skipping real-Linux fidelity tests: ${lab.why}`);
@@ -85,7 +85,10 @@ describe.skipIf(!lab.ok)('emulator agrees with real Linux', () => {
         const e = emu.steps[i]!.outcome;
         const r = real[i]!;
         const what = `${file} step ${i + 1} (${step.name ?? step.kind})`;
-        expect({ result: e.result, replyFrom: e.replyFrom, replyTtl: e.replyTtl, icmp: icmpName(e.icmp) }, what).toEqual({
+        expect(
+          { result: e.result, replyFrom: e.replyFrom, replyTtl: e.replyTtl, icmp: icmpName(e.icmp) },
+          what,
+        ).toEqual({
           result: r.result,
           replyFrom: r.replyFrom,
           replyTtl: r.replyTtl,

@@ -12,7 +12,9 @@ import { renderTimeline } from '../../src/trace/text.js';
 
 const dir = join(import.meta.dirname, '../../scenarios');
 const goldenDir = join(dir, 'golden');
-const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 const update = process.env.UPDATE_GOLDEN === '1';
 
 function run(file: string) {
