@@ -13,6 +13,8 @@ import { describeOutputRoute, ipRouteOutput, type OutputRoute } from './route.js
 import { Skb } from './skb.js';
 
 /** Where a packet goes next: the part of a route the output path needs. */
+const NO_OPTIONS = new Uint8Array(0);
+
 export interface NextHop {
   dev: NetDev;
   nexthop: Ipv4;
@@ -56,7 +58,7 @@ export function allocIpPacket(ns: NetNs, o: BuildIpOptions, l4len: number): Skb 
     protocol: o.protocol,
     src: o.src,
     dst: o.dst,
-    options: new Uint8Array(0),
+    options: NO_OPTIONS,
   });
   return skb;
 }

@@ -51,8 +51,14 @@ export class PingClient {
   start(): Probe {
     const interval = this.o.intervalNs ?? 1e9;
     const q = this.ns.kernel.queue;
-    for (let i = 0; i < this.count; i++) q.schedule(i * interval, () => this.send(i + 1));
-    q.schedule((this.count - 1) * interval + (this.o.waitNs ?? 5e9), () => this.finish());
+    // One timer at a time: each request schedules the next, as ping's main loop does.
+    const next = (seq: number) => {
+      if (this.probe.done) return;
+      this.send(seq);
+      if (seq < this.count) q.schedule(interval, () => next(seq + 1));
+      else q.schedule(this.o.waitNs ?? 5e9, () => this.finish());
+    };
+    q.schedule(0, () => next(1));
     return this.probe;
   }
 
@@ -107,9 +113,11 @@ export class PingClient {
     }
     const rtt = (this.ns.kernel.now - this.sentAt.get(seq)!) / 1e6;
     const dup = this.answered.has(seq);
+    if (this.count > 1000) this.sentAt.delete(seq); // long runs: keep memory flat (no DUP detection for them)
     this.answered.add(seq);
     this.probe.line(
-      `${len} bytes from ${Probe.ip(from)}: icmp_seq=${seq} ttl=${ttl} time=${rtt.toFixed(3)} ms${dup ? ' (DUP!)' : ''}`,
+      () =>
+        `${len} bytes from ${Probe.ip(from)}: icmp_seq=${seq} ttl=${ttl} time=${rtt.toFixed(3)} ms${dup ? ' (DUP!)' : ''}`,
     );
     const tr = this.ns.kernel.tracer;
     if (tr.tracing)

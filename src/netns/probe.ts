@@ -67,6 +67,8 @@ export function pingErrorText(type: number, code: number, info: number): string 
   }
 }
 
+export const MAX_LINES = 50;
+
 /** A client in progress; the runner advances virtual time until `done`. */
 export class Probe {
   done = false;
@@ -75,13 +77,24 @@ export class Probe {
 
   finish(o: Partial<ProbeOutcome> & { result: ProbeResult }): void {
     if (this.done) return;
+    if (this.elided) this.outcome.lines.push(`… ${this.elided} more lines`);
     this.outcome = { ...this.outcome, ...o, lines: this.outcome.lines };
     this.done = true;
     for (const l of this.listeners) l();
   }
 
-  line(s: string): void {
-    this.outcome.lines.push(s);
+  /** Adds an output line; long runs keep the first MAX_LINES and count the rest. */
+  line(s: string | (() => string)): void {
+    const lines = this.outcome.lines;
+    if (lines.length < MAX_LINES) lines.push(typeof s === 'string' ? s : s());
+    else this.elided++;
+  }
+
+  private elided = 0;
+
+  /** Lines plus a note of how many were left out. */
+  get elidedLines(): number {
+    return this.elided;
   }
 
   onDone(l: () => void): void {

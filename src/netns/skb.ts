@@ -75,7 +75,7 @@ export class Skb {
   /** A deep copy with a fresh buffer (used where Linux would skb_copy, e.g. flooding). Keeps the packet id. */
   copy(): Skb {
     const len = this.end - this.head;
-    const b = new Uint8Array(len + SKB_HEADROOM);
+    const b = allocBytes(len + SKB_HEADROOM);
     b.set(this.buf.subarray(this.head, this.end), SKB_HEADROOM);
     const c = new Skb(this.id, b, SKB_HEADROOM, SKB_HEADROOM + len);
     const shift = SKB_HEADROOM - this.head;
@@ -90,9 +90,26 @@ export class Skb {
     return c;
   }
 
-  /** Allocates a packet with `payloadLen` bytes after the standard headroom. */
+  /** Allocates a packet with `len` bytes after the standard headroom. */
   static alloc(id: number, len: number): Skb {
-    const b = new Uint8Array(len + SKB_HEADROOM);
-    return new Skb(id, b, SKB_HEADROOM, SKB_HEADROOM + len);
+    return new Skb(id, allocBytes(len + SKB_HEADROOM), SKB_HEADROOM, SKB_HEADROOM + len);
   }
+}
+
+// Packet buffers are carved from 1 MiB slabs: a view on an existing ArrayBuffer is far cheaper to create than a
+// fresh backing store, and a slab is reclaimed by the garbage collector once no packet refers to it.
+const SLAB_SIZE = 1 << 20;
+let slab = new ArrayBuffer(SLAB_SIZE);
+let slabUsed = 0;
+
+export function allocBytes(n: number): Uint8Array {
+  if (n > SLAB_SIZE / 8) return new Uint8Array(n);
+  const size = (n + 7) & ~7;
+  if (slabUsed + size > SLAB_SIZE) {
+    slab = new ArrayBuffer(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const v = new Uint8Array(slab, slabUsed, n);
+  slabUsed += size;
+  return v;
 }

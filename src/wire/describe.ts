@@ -46,16 +46,17 @@ function hex(v: number, digits: number): string {
 export function describeFrame(b: Uint8Array, o = 0, len: number = b.length - o): string {
   const start = Math.max(0, Math.min(o, b.length));
   const end = Math.max(start, Math.min(start + Math.max(0, len), b.length));
-  return describeEther(b, start, end, 0);
+  // The parts below return tcpdump's exact text, which starts with a space when it is only a truncation mark.
+  return describeEther(b, start, end, 0).trimStart();
 }
 
 function describeEther(b: Uint8Array, o: number, end: number, depth: number): string {
-  if (end - o < ETH_HLEN) return '[|ether]';
+  if (end - o < ETH_HLEN) return ' [|ether]';
   let type = readU16(b, o + 12);
   let p = o + ETH_HLEN;
   // Stacked 802.1Q/802.1ad tags: tcpdump shows them only with -e, so only the payload type matters here.
   while ((type === ETH_P_8021Q || type === ETH_P_8021AD) && p - o < 4 * 8) {
-    if (end - p < 4) return '[|vlan]';
+    if (end - p < 4) return ' [|vlan]';
     type = readU16(b, p + 2);
     p += 4;
   }
@@ -87,7 +88,7 @@ function isZero(b: Uint8Array, o: number, n: number): boolean {
 
 function describeArp(b: Uint8Array, o: number, end: number): string {
   const length = end - o;
-  if (length < 8) return '[|arp]';
+  if (length < 8) return ' [|arp]';
   const hrd = readU16(b, o);
   const pro = readU16(b, o + 2);
   const hln = b[o + 4]!;
@@ -97,7 +98,7 @@ function describeArp(b: Uint8Array, o: number, end: number): string {
   const spa = sha + hln;
   const tha = spa + pln;
   const tpa = tha + hln;
-  if (tpa + pln > end) return '[|arp]';
+  if (tpa + pln > end) return ' [|arp]';
   if (pro !== ETH_P_IP || pln !== 4 || hln === 0) {
     const hw = hrd === 1 ? 'Ethernet' : `Unknown Hardware (${hrd})`;
     const proto = pro === ETH_P_IP ? 'IPv4' : pro === ETH_P_IPV6 ? 'IPv6' : `Unknown Protocol (0x${hex(pro, 4)})`;
@@ -133,6 +134,7 @@ function describeArp(b: Uint8Array, o: number, end: number): string {
 
 function describeIpv4(b: Uint8Array, o: number, end: number, depth: number): string {
   const avail = end - o;
+  if (avail <= 0) return ' [|ip]';
   if (avail < 20) return 'IP  [|ip]';
   const version = b[o]! >> 4;
   if (version !== 4) return `IP${version} (invalid)`;
@@ -251,7 +253,7 @@ function describeUdp(
   fragmented: boolean,
   depth: number,
 ): string {
-  if (o + 4 > stop) return `${src} > ${dst}: [|udp]`;
+  if (o + 4 > stop) return `${src} > ${dst}:  [|udp]`;
   const sport = readU16(b, o);
   const dport = readU16(b, o + 2);
   const head = `${src}.${sport} > ${dst}.${dport}: `;
@@ -269,11 +271,18 @@ function describeUdp(
 }
 
 function describeVxlan(b: Uint8Array, o: number, stop: number, depth: number): string {
-  if (stop - o < VXLAN_HLEN) return 'VXLAN [|vxlan]';
+  // tcpdump prints field by field and marks the point where the capture ran out.
+  const trunc = ' [|vxlan]';
+  if (stop - o < 1) return `VXLAN${trunc}`;
   const flags = b[o]!;
   const head = `VXLAN, flags [${flags & VXLAN_FLAG_I ? 'I' : 'invalid'}] (0x${hex(flags, 2)}), `;
-  const vni = flags & VXLAN_FLAG_I ? `vni ${readU32(b, o + 4) >>> 8}` : 'ERROR: I flag not set';
-  if (depth >= MAX_NESTING) return `${head}${vni}: [|vxlan]`;
+  let vni = 'ERROR: I flag not set';
+  if (flags & VXLAN_FLAG_I) {
+    if (stop - o < 7) return head + trunc;
+    vni = `vni ${readU32(b, o + 4) >>> 8}`;
+  }
+  // tcpdump ends this line and describes the inner frame on the next one; here ": " joins them.
+  if (stop - o < VXLAN_HLEN || depth >= MAX_NESTING) return `${head}${vni}: ${trunc}`;
   return `${head}${vni}: ${describeEther(b, o + VXLAN_HLEN, stop, depth + 1)}`;
 }
 
@@ -297,71 +306,87 @@ const TCP_OPTION_NAMES: Record<number, string> = {
   34: 'tfo',
 };
 
-/** tcpdump's option list; `bad` when it printed "[bad opt]" and stopped (tcpdump then omits the length). */
-function tcpOptions(b: Uint8Array, start: number, end: number): { text: string; bad: boolean } {
+/** Thrown when the capture ends inside the TCP options: tcpdump prints what it had and " [|tcp]". */
+class Truncated extends Error {}
+
+/**
+ * tcpdump's option list for the options in b[start, end); bytes at or past `cap` were not captured.
+ * `bad` when it printed "[bad opt]" and stopped (tcpdump then omits the closing bracket's length part).
+ */
+function tcpOptions(b: Uint8Array, start: number, end: number, cap: number): { text: string; bad: boolean } {
+  const byte = (at: number): number => {
+    if (at >= cap) throw new Truncated();
+    return b[at]!;
+  };
+  const u16 = (at: number): number => (byte(at) << 8) | byte(at + 1);
+  const u32 = (at: number): number => u16(at) * 0x10000 + u16(at + 2);
   let text = '';
   let i = start;
   let first = true;
-  while (i < end) {
-    if (!first) text += ',';
-    first = false;
-    const opt = b[i++]!;
-    let len = 1;
-    if (opt !== 0 && opt !== 1) {
-      if (i >= end) return { text: `${text}[bad opt]`, bad: true };
-      len = b[i++]!;
-      if (len < 2 || len - 2 > end - i) return { text: `${text}[bad opt]`, bad: true };
+  const bad = (): { text: string; bad: boolean } => ({ text: `${text}[bad opt]`, bad: true });
+  try {
+    while (i < end) {
+      if (!first) text += ',';
+      first = false;
+      const opt = byte(i++);
+      let len = 1;
+      if (opt !== 0 && opt !== 1) {
+        len = byte(i++);
+        if (len < 2 || len - 2 > end - i) return bad();
+      }
+      text += TCP_OPTION_NAMES[opt] ?? `unknown-${opt}`;
+      const left = end - i;
+      let datalen = 0;
+      switch (opt) {
+        case 2:
+          datalen = 2;
+          if (datalen > left) return bad();
+          text += ` ${u16(i)}`;
+          break;
+        case 3:
+          datalen = 1;
+          if (datalen > left) return bad();
+          text += ` ${byte(i)}`;
+          break;
+        case 5:
+          datalen = len - 2;
+          if (datalen % 8 !== 0) text += ' invalid sack';
+          else {
+            text += ` ${datalen / 8} `;
+            for (let k = 0; k < datalen; k += 8) text += `{${u32(i + k)}:${u32(i + k + 4)}}`;
+          }
+          break;
+        case 6:
+        case 7:
+        case 11:
+        case 12:
+        case 13:
+          datalen = 4;
+          if (datalen > left) return bad();
+          text += ` ${u32(i)}`;
+          break;
+        case 8:
+          datalen = 8;
+          if (datalen > left) return bad();
+          text += ` val ${u32(i)} ecr ${u32(i + 4)}`;
+          break;
+        case 0:
+        case 1:
+        case 4:
+          break;
+        default:
+          datalen = len - 2;
+          if (datalen) text += ' 0x';
+          for (let k = 0; k < datalen; k++) text += hex(byte(i + k), 2);
+      }
+      i += datalen;
+      const spec = datalen + (opt === 0 || opt === 1 ? 1 : 2);
+      if (spec !== len) text += `[len ${len}]`;
+      if (opt === 0) break;
     }
-    text += TCP_OPTION_NAMES[opt] ?? `unknown-${opt}`;
-    const left = end - i;
-    let datalen = 0;
-    const lencheck = (n: number): boolean => n <= left;
-    switch (opt) {
-      case 2:
-        datalen = 2;
-        if (!lencheck(2)) return { text: `${text}[bad opt]`, bad: true };
-        text += ` ${readU16(b, i)}`;
-        break;
-      case 3:
-        datalen = 1;
-        if (!lencheck(1)) return { text: `${text}[bad opt]`, bad: true };
-        text += ` ${b[i]}`;
-        break;
-      case 5:
-        datalen = len - 2;
-        if (datalen % 8 !== 0) text += ' invalid sack';
-        else {
-          text += ` ${datalen / 8} `;
-          for (let k = 0; k < datalen; k += 8) text += `{${readU32(b, i + k)}:${readU32(b, i + k + 4)}}`;
-        }
-        break;
-      case 6:
-      case 7:
-      case 11:
-      case 12:
-      case 13:
-        datalen = 4;
-        if (!lencheck(4)) return { text: `${text}[bad opt]`, bad: true };
-        text += ` ${readU32(b, i)}`;
-        break;
-      case 8:
-        datalen = 8;
-        if (!lencheck(8)) return { text: `${text}[bad opt]`, bad: true };
-        text += ` val ${readU32(b, i)} ecr ${readU32(b, i + 4)}`;
-        break;
-      case 0:
-      case 1:
-      case 4:
-        break;
-      default:
-        datalen = len - 2;
-        if (datalen) text += ' 0x';
-        for (let k = 0; k < datalen; k++) text += hex(b[i + k]!, 2);
-    }
-    i += datalen;
-    const spec = datalen + (opt === 0 || opt === 1 ? 1 : 2);
-    if (spec !== len) text += `[len ${len}]`;
-    if (opt === 0) break;
+  } catch (e) {
+    if (e instanceof Truncated) throw new Truncated(text);
+    throw e;
   }
   return { text, bad: false };
 }
@@ -385,8 +410,13 @@ function describeTcp(b: Uint8Array, o: number, stop: number, length: number, src
   text += `, win ${readU16(b, o + 14)}`;
   if (flags & TCP_URG) text += `, urg ${readU16(b, o + 18)}`;
   if (hl > 20) {
-    if (o + hl > stop) return `${text}, options [ [|tcp]`;
-    const opts = tcpOptions(b, o + 20, o + hl);
+    let opts: { text: string; bad: boolean };
+    try {
+      opts = tcpOptions(b, o + 20, o + hl, stop);
+    } catch (e) {
+      if (e instanceof Truncated) return `${text}, options [${e.message} [|tcp]`;
+      throw e;
+    }
     text += `, options [${opts.text}`;
     if (opts.bad) return `${text}]`;
     text += ']';

@@ -12,6 +12,8 @@ export interface Fixture {
   bytes: Uint8Array;
   /** `tcpdump -n -t -S` output for the frame (VXLAN's inner frame on a second line). */
   tcpdump: string;
+  /** The tcpdump options that printed it (the 8472 capture needs `-T vxlan`: tcpdump reads that port as OTV). */
+  tcpdumpOptions: string;
   /** Every "proto.field" tshark reported, values in dissection order (outer headers first). */
   tshark: Record<string, string[]>;
 }
@@ -21,6 +23,7 @@ interface RawFixture {
   hex: string;
   note: string;
   tcpdump: string;
+  tcpdumpOptions: string;
   tshark: Record<string, string[]>;
 }
 
@@ -44,7 +47,15 @@ export function loadFixtures(): Fixture[] {
   for (const file of files) {
     const raw = JSON.parse(readFileSync(join(FIXTURE_DIR, file), 'utf8')) as RawFixture[];
     for (const r of raw) {
-      all.push({ file, name: r.name, note: r.note, bytes: fromHex(r.hex), tcpdump: r.tcpdump, tshark: r.tshark });
+      all.push({
+        file,
+        name: r.name,
+        note: r.note,
+        bytes: fromHex(r.hex),
+        tcpdump: r.tcpdump,
+        tcpdumpOptions: r.tcpdumpOptions,
+        tshark: r.tshark,
+      });
     }
   }
   return all;
