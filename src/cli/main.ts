@@ -9,10 +9,12 @@ import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { showFdb } from '../bridge/show.js';
+import type { Kernel } from '../netns/kernel.js';
 import { showAddrsBrief, showLinksBrief, showNeigh, showRoutes } from '../netns/show.js';
 import { codeFrame, ScenarioError } from '../scenario/errors.js';
 import { loadScenario } from '../scenario/loader.js';
 import { buildScenario, describeStep, type RunReport, runScenario, runStep, startStep } from '../scenario/runner.js';
+import type { Scenario } from '../scenario/types.js';
 import { PcapPerDeviceSink } from '../trace/pcap.js';
 import { PcapngWriter } from '../trace/pcapng.js';
 import type { CaptureSink } from '../trace/recorder.js';
@@ -30,6 +32,32 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_SCENARIO = resolve(here, '../../scenarios/pods-on-bridge.yaml');
 
 class UsageError extends Error {}
+
+const COMMANDS = ['run', 'validate', 'show'];
+
+/** yargs accepts any number for `--seed` (NaN, 1.5, -1); the scenario schema allows a u32, so the flag does too. */
+function checkSeed(seed: number | undefined): void {
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff))
+    throw new UsageError('--seed must be an integer from 0 to 4294967295');
+}
+
+/** A directory given to --out that cannot be created is bad input (exit 2), not an internal error. */
+function prepareOut(dir: string): CaptureSink[] {
+  try {
+    return openSinks(dir);
+  } catch (e) {
+    throw new UsageError(`cannot write to --out ${dir}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/**
+ * `validate` promises what `run` would accept, and `run` refuses a step whose `from` namespace the setup never
+ * creates (runner.startStep); without this check `validate` said ok to such a file.
+ */
+function checkStepNamespaces(sc: Scenario, k: Kernel): void {
+  for (const st of sc.steps)
+    if (!k.namespaces.has(st.from)) throw ScenarioError.at(st.pos, `unknown namespace '${st.from}'`);
+}
 
 function loadOrThrow(path: string) {
   return loadScenario(path);
@@ -80,11 +108,18 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .scriptName('podwire')
     .usage('$0 <command> [options]')
     .strict()
+    // Without strictCommands an unknown command is reported as "Unknown argument"; the fail handler rewords it.
+    .strictCommands()
     .help()
     .version(false)
     .exitProcess(false)
     .fail((msg, err) => {
-      throw err ?? new UsageError(msg);
+      if (err) throw err;
+      if (/^Unknown commands?: /.test(msg ?? ''))
+        throw new UsageError(
+          `unknown command '${argv.find((w) => !w.startsWith('-')) ?? ''}'; expected one of: ${COMMANDS.join(', ')}`,
+        );
+      throw new UsageError(msg);
     })
     .command(
       'run [scenario]',
@@ -97,9 +132,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
           .option('format', { choices: ['text', 'json'] as const, default: 'text' as const })
           .option('quiet', { type: 'boolean', default: false, describe: 'print only step results' }),
       (a) => {
+        checkSeed(a.seed);
         const file = a.scenario ?? DEFAULT_SCENARIO;
         const sc = loadOrThrow(file);
-        const sinks = a.out ? openSinks(a.out) : [];
+        const sinks = a.out ? prepareOut(a.out) : [];
         const report = runScenario(sc, { ...(a.seed !== undefined ? { seed: a.seed } : {}), sinks });
         if (a.format === 'text') io.out(`podwire: ${sc.name} (${file}, seed ${a.seed ?? sc.seed})\n\n`);
         for (let i = 0; i < report.steps.length; i++) printStep(report, i, io, a.format, a.quiet);
@@ -119,7 +155,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       (y) => y.positional('scenario', { type: 'string', demandOption: true }),
       (a) => {
         const sc = loadOrThrow(a.scenario);
-        buildScenario(sc, { tracing: false });
+        const k = buildScenario(sc, { tracing: false });
+        checkStepNamespaces(sc, k);
         io.out(
           `${a.scenario}: ok (${sc.setup.length} commands, ${sc.listen.length} listeners, ${sc.steps.length} steps)\n`,
         );

@@ -88,8 +88,13 @@ export function arpRcv(ns: NetNs, skb: Skb): void {
   // Not a request we answer: update an existing entry only (arp_accept=0).
   const reachable = arp.op === ARPOP_REPLY && skb.pktType === 'host';
   if (arp.spa !== 0 && !isLocalAddr(ns, arp.spa)) ns.neigh.update(dev, arp.spa, arp.sha, reachable, false, skb.id);
-  if (arp.op === ARPOP_REQUEST)
-    dropSkb(ns, skb, 'ARP_NOT_FOR_US', `who-has ${formatIpv4(arp.tpa)}: not an address of this namespace`, dev.name);
+  // A request for someone else is consumed, not dropped (consume_skb): it is ordinary broadcast traffic.
+  if (arp.op === ARPOP_REQUEST && tr.tracing)
+    tr.emit(ns.name, skb.id, 'stage', {
+      stage: 'arpRcv',
+      dev: dev.name,
+      detail: `who-has ${formatIpv4(arp.tpa)}: not an address of this namespace, ignored`,
+    });
 }
 
 /** arp_ignore: whether this namespace answers a request for `tip` that arrived on `dev`. */

@@ -52,8 +52,9 @@ export class Tracer {
   }
 
   emit<K extends TraceKind>(ns: string, pkt: number, type: K, body: TraceKinds[K]): void {
-    const base: TraceBase = { t: this.clock.now, seq: this.seq++, pkt, ns, step: this.step };
-    const e = { ...base, type, ...body } as unknown as TraceEvent;
+    // A fixed-shape literal then Object.assign: much cheaper than object spread on this hot path.
+    const base: TraceBase & { type: K } = { t: this.clock.now, seq: this.seq++, pkt, ns, step: this.step, type };
+    const e = Object.assign(base, body) as unknown as TraceEvent;
     if (this.keep) this.events.push(e);
     for (const l of this.listeners) l(e);
   }

@@ -1,10 +1,13 @@
 // One-line descriptions of frames in the words of `tcpdump -n -t -S` (no timestamp, numeric addresses, absolute
-// TCP sequence numbers, no link-level header), checked against tcpdump 4.99 on frames captured from Linux.
-// Covered: ARP, IPv4 with ICMP, UDP and TCP (with options), non-first fragments, VXLAN on UDP destination port
-// 4789 or 8472 with the inner frame described after ": " (tcpdump puts it on a line of its own), 802.1Q tags
-// (skipped, as tcpdump does without -e), and truncated or malformed headers, printed with tcpdump's "[|proto]"
-// markers. Never throws on any input. Not covered: application protocols (tcpdump would decode DNS, HTTP...),
-// IP options, IPv6 beyond its addresses, ICMP extension objects and verbose (-v) output.
+// TCP sequence numbers, no link-level header), checked against tcpdump 4.99.3 on frames captured from Linux, on
+// every truncation of them, and on frames built from random fields. Covered: ARP, IPv4 with ICMP, UDP and TCP
+// (with options), fragments, VXLAN on UDP port 4789 or 8472 with the inner frame after ": " (tcpdump puts it on a
+// line of its own, and reads 8472 as OTV unless given -T vxlan), 802.1Q tags (skipped, as tcpdump does without
+// -e), and truncated or malformed headers with tcpdump's "[|proto]" marks, down to its quirks. Never throws.
+// Not covered: application protocols (tcpdump decodes DNS, HTTP, ... by port), IP protocols other than ICMP, UDP
+// and TCP (printed as ip-proto-N where tcpdump may decode GRE, ESP, SCTP, ...), IP options, IPv6 beyond its
+// addresses, ICMP extension objects, unknown ethertypes' hex dump and verbose (-v) output. The TCP AE flag is
+// printed as newer tcpdump does ("e"); 4.99.3 ignores it.
 
 import { formatIpv4, formatMac, readMac, readU16, readU32 } from './addr.js';
 import { ETH_HLEN, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from './ethernet.js';
@@ -47,30 +50,34 @@ export function describeFrame(b: Uint8Array, o = 0, len: number = b.length - o):
   const start = Math.max(0, Math.min(o, b.length));
   const end = Math.max(start, Math.min(start + Math.max(0, len), b.length));
   // The parts below return tcpdump's exact text, which starts with a space when it is only a truncation mark.
-  return describeEther(b, start, end, 0).trimStart();
+  return describeEther(b, start, end, end, 0).trimStart();
 }
 
-function describeEther(b: Uint8Array, o: number, end: number, depth: number): string {
-  if (end - o < ETH_HLEN) return ' [|ether]';
+// Each part gets two ends: `wire`, where the packet ends by the lengths its enclosing headers claim (what tcpdump
+// calls length), and `cap`, where the captured bytes end (tcpdump's caplen). "truncated-ip" compares the IPv4
+// total length with the first; "[|proto]" marks running into the second.
+
+function describeEther(b: Uint8Array, o: number, wire: number, cap: number, depth: number): string {
+  if (cap - o < ETH_HLEN) return ' [|ether]';
   let type = readU16(b, o + 12);
   let p = o + ETH_HLEN;
   // Stacked 802.1Q/802.1ad tags: tcpdump shows them only with -e, so only the payload type matters here.
   while ((type === ETH_P_8021Q || type === ETH_P_8021AD) && p - o < 4 * 8) {
-    if (end - p < 4) return ' [|vlan]';
+    if (cap - p < 4) return ' [|vlan]';
     type = readU16(b, p + 2);
     p += 4;
   }
   switch (type) {
     case ETH_P_IP:
-      return describeIpv4(b, p, end, depth);
+      return describeIpv4(b, p, wire, cap, depth);
     case ETH_P_ARP:
-      return describeArp(b, p, end);
+      return describeArp(b, p, wire, cap);
     case ETH_P_IPV6:
-      return describeIpv6(b, p, end);
+      return describeIpv6(b, p, cap);
     default: {
       const macs = `${formatMac(readMac(b, o + 6))} > ${formatMac(readMac(b, o))}`;
-      if (type < 0x0600) return `${macs}, 802.3, length ${end - o}`;
-      return `${macs}, ethertype ${ETHERTYPE_NAMES[type] ?? 'Unknown'} (0x${hex(type, 4)}), length ${end - o}`;
+      if (type < 0x0600) return `${macs}, 802.3, length ${wire - o}`;
+      return `${macs}, ethertype ${ETHERTYPE_NAMES[type] ?? 'Unknown'} (0x${hex(type, 4)}), length ${wire - o}`;
     }
   }
 }
@@ -86,9 +93,9 @@ function isZero(b: Uint8Array, o: number, n: number): boolean {
   return true;
 }
 
-function describeArp(b: Uint8Array, o: number, end: number): string {
-  const length = end - o;
-  if (length < 8) return ' [|arp]';
+function describeArp(b: Uint8Array, o: number, wire: number, cap: number): string {
+  const length = wire - o;
+  if (cap - o < 8) return ' [|arp]';
   const hrd = readU16(b, o);
   const pro = readU16(b, o + 2);
   const hln = b[o + 4]!;
@@ -98,7 +105,7 @@ function describeArp(b: Uint8Array, o: number, end: number): string {
   const spa = sha + hln;
   const tha = spa + pln;
   const tpa = tha + hln;
-  if (tpa + pln > end) return ' [|arp]';
+  if (tpa + pln > cap) return ' [|arp]';
   if (pro !== ETH_P_IP || pln !== 4 || hln === 0) {
     const hw = hrd === 1 ? 'Ethernet' : `Unknown Hardware (${hrd})`;
     const proto = pro === ETH_P_IP ? 'IPv4' : pro === ETH_P_IPV6 ? 'IPv6' : `Unknown Protocol (0x${hex(pro, 4)})`;
@@ -132,23 +139,21 @@ function describeArp(b: Uint8Array, o: number, end: number): string {
   return `ARP, ${text}, length ${length}`;
 }
 
-function describeIpv4(b: Uint8Array, o: number, end: number, depth: number): string {
-  const avail = end - o;
+function describeIpv4(b: Uint8Array, o: number, wire: number, cap: number, depth: number): string {
+  const avail = cap - o;
   if (avail <= 0) return ' [|ip]';
-  if (avail < 20) return 'IP  [|ip]';
   const version = b[o]! >> 4;
+  if (version === 6) return 'IP6, wrong link-layer encapsulation (invalid)';
   if (version !== 4) return `IP${version} (invalid)`;
+  if (avail < 20) return 'IP  [|ip]';
+  if (wire - o < 20) return `IP truncated-ip ${wire - o}`;
   const hl = (b[o]! & 0x0f) * 4;
   if (hl < 20) return `IP bad-hlen ${hl}`;
-  if (hl > avail) return 'IP  [|ip]';
   const total = readU16(b, o + 2);
-  if (total < hl) return `IP [total length ${total} < header length ${hl}] (invalid)`;
   let head = 'IP ';
-  let stop = o + total;
-  if (total > avail) {
-    head += `truncated-ip - ${total - avail} bytes missing! `;
-    stop = end;
-  }
+  if (total > wire - o) head += `truncated-ip - ${total - (wire - o)} bytes missing! `;
+  if (total < hl) return `${head}bad-len ${total}`;
+  const stop = Math.min(cap, o + total);
   const src = formatIpv4(readU32(b, o + 12));
   const dst = formatIpv4(readU32(b, o + 16));
   const proto = b[o + 9]!;
@@ -156,16 +161,19 @@ function describeIpv4(b: Uint8Array, o: number, end: number, depth: number): str
   const l4 = o + hl;
   const l4len = total - hl;
   if ((frag & IP_OFFMASK) !== 0) return `${head}${src} > ${dst}: ip-proto-${proto}`;
+  // TCP and UDP print the addresses themselves, with the ports.
+  if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) head += `${src} > ${dst}: `;
+  if (hl > stop - o) return `${head} [remaining caplen(${stop - o}) < header length(${hl})] [|ip]`;
   const fragmented = (frag & IP_MF) !== 0;
   switch (proto) {
     case IPPROTO_ICMP:
-      return `${head}${src} > ${dst}: ${describeIcmp(b, l4, stop, l4len)}`;
+      return head + describeIcmp(b, l4, stop, l4len);
     case IPPROTO_UDP:
       return head + describeUdp(b, l4, stop, l4len, src, dst, fragmented, depth);
     case IPPROTO_TCP:
       return head + describeTcp(b, l4, stop, l4len, src, dst);
     default:
-      return `${head}${src} > ${dst}:  ip-proto-${proto} ${l4len}`;
+      return `${head} ip-proto-${proto} ${l4len}`;
   }
 }
 
@@ -226,8 +234,9 @@ function describeIcmp(b: Uint8Array, o: number, stop: number, length: number): s
       text = icmpTypeName(type, code);
       break;
     case ICMP_PARAMETERPROB:
-      if (!has(5)) return trunc;
-      text = code ? `parameter problem - code ${code}` : `parameter problem - octet ${b[o + 4]}`;
+      if (code) text = `parameter problem - code ${code}`;
+      else if (!has(5)) return trunc;
+      else text = `parameter problem - octet ${b[o + 4]}`;
       break;
     case 13:
       if (!has(8)) return trunc;
@@ -257,20 +266,21 @@ function describeUdp(
   const sport = readU16(b, o);
   const dport = readU16(b, o + 2);
   const head = `${src}.${sport} > ${dst}.${dport}: `;
-  if (length < 8) return `${head}[undersized-udp ${length}] (invalid)`;
+  if (length < 8) return `${head}truncated-udp ${length}`;
   if (o + 8 > stop) return `${head} [|udp]`;
   const ulenField = readU16(b, o + 4);
-  if (ulenField < 8) return `${head}[undersized-udplength ${ulenField}] (invalid)`;
+  if (ulenField < 8) return `${head}truncated-udplength ${ulenField}`;
   const ulen = ulenField - 8;
   const avail = length - 8;
-  if (dport === VXLAN_IANA_PORT || dport === VXLAN_DEFAULT_PORT_LINUX) {
-    return head + describeVxlan(b, o + 8, Math.min(stop, o + 8 + Math.min(ulen, avail)), depth);
+  const vxlanPort = (p: number): boolean => p === VXLAN_IANA_PORT || p === VXLAN_DEFAULT_PORT_LINUX;
+  if (vxlanPort(sport) || vxlanPort(dport)) {
+    return head + describeVxlan(b, o + 8, o + 8 + Math.min(ulen, avail), stop, depth);
   }
   if (ulen > avail && !fragmented) return `${head}UDP, bad length ${ulen} > ${avail}`;
   return `${head}UDP, length ${ulen}`;
 }
 
-function describeVxlan(b: Uint8Array, o: number, stop: number, depth: number): string {
+function describeVxlan(b: Uint8Array, o: number, wire: number, stop: number, depth: number): string {
   // tcpdump prints field by field and marks the point where the capture ran out.
   const trunc = ' [|vxlan]';
   if (stop - o < 1) return `VXLAN${trunc}`;
@@ -283,7 +293,7 @@ function describeVxlan(b: Uint8Array, o: number, stop: number, depth: number): s
   }
   // tcpdump ends this line and describes the inner frame on the next one; here ": " joins them.
   if (stop - o < VXLAN_HLEN || depth >= MAX_NESTING) return `${head}${vni}: ${trunc}`;
-  return `${head}${vni}: ${describeEther(b, o + VXLAN_HLEN, stop, depth + 1)}`;
+  return `${head}${vni}: ${describeEther(b, o + VXLAN_HLEN, wire, stop, depth + 1)}`;
 }
 
 const TCP_OPTION_NAMES: Record<number, string> = {
@@ -306,89 +316,110 @@ const TCP_OPTION_NAMES: Record<number, string> = {
   34: 'tfo',
 };
 
-/** Thrown when the capture ends inside the TCP options: tcpdump prints what it had and " [|tcp]". */
-class Truncated extends Error {}
+/** The capture ended inside the TCP options; `marked` when tcpdump 4.99 follows its " [|tcp]" with ">". */
+class Truncated extends Error {
+  constructor(
+    readonly text: string,
+    readonly marked: boolean,
+  ) {
+    super('truncated');
+  }
+}
 
 /**
- * tcpdump's option list for the options in b[start, end); bytes at or past `cap` were not captured.
- * `bad` when it printed "[bad opt]" and stopped (tcpdump then omits the closing bracket's length part).
+ * tcpdump's option list for the options in b[start, end); bytes at or past `cap` were not captured. `complete`
+ * is false when tcpdump stopped at a malformed option ("[bad opt]"), after which it prints nothing more.
+ * tcpdump 4.99 reads kind and length bytes with a plain bounds check but an option's data through LENCHECK,
+ * whose truncation exit adds ">" unless it was the first option: both are reproduced through Truncated.
  */
-function tcpOptions(b: Uint8Array, start: number, end: number, cap: number): { text: string; bad: boolean } {
-  const byte = (at: number): number => {
-    if (at >= cap) throw new Truncated();
+function tcpOptions(b: Uint8Array, start: number, end: number, cap: number): { text: string; complete: boolean } {
+  let text = '';
+  let ch = '';
+  let i = start;
+  const get = (at: number): number => {
+    if (at >= cap) throw new Truncated(text, false);
     return b[at]!;
   };
-  const u16 = (at: number): number => (byte(at) << 8) | byte(at + 1);
-  const u32 = (at: number): number => u16(at) * 0x10000 + u16(at + 2);
-  let text = '';
-  let i = start;
-  let first = true;
-  const bad = (): { text: string; bad: boolean } => ({ text: `${text}[bad opt]`, bad: true });
-  try {
-    while (i < end) {
-      if (!first) text += ',';
-      first = false;
-      const opt = byte(i++);
-      let len = 1;
-      if (opt !== 0 && opt !== 1) {
-        len = byte(i++);
-        if (len < 2 || len - 2 > end - i) return bad();
-      }
-      text += TCP_OPTION_NAMES[opt] ?? `unknown-${opt}`;
-      const left = end - i;
-      let datalen = 0;
-      switch (opt) {
-        case 2:
-          datalen = 2;
-          if (datalen > left) return bad();
-          text += ` ${u16(i)}`;
-          break;
-        case 3:
-          datalen = 1;
-          if (datalen > left) return bad();
-          text += ` ${byte(i)}`;
-          break;
-        case 5:
-          datalen = len - 2;
-          if (datalen % 8 !== 0) text += ' invalid sack';
-          else {
-            text += ` ${datalen / 8} `;
-            for (let k = 0; k < datalen; k += 8) text += `{${u32(i + k)}:${u32(i + k + 4)}}`;
-          }
-          break;
-        case 6:
-        case 7:
-        case 11:
-        case 12:
-        case 13:
-          datalen = 4;
-          if (datalen > left) return bad();
-          text += ` ${u32(i)}`;
-          break;
-        case 8:
-          datalen = 8;
-          if (datalen > left) return bad();
-          text += ` val ${u32(i)} ecr ${u32(i + 4)}`;
-          break;
-        case 0:
-        case 1:
-        case 4:
-          break;
-        default:
-          datalen = len - 2;
-          if (datalen) text += ' 0x';
-          for (let k = 0; k < datalen; k++) text += hex(byte(i + k), 2);
-      }
-      i += datalen;
-      const spec = datalen + (opt === 0 || opt === 1 ? 1 : 2);
-      if (spec !== len) text += `[len ${len}]`;
-      if (opt === 0) break;
+  const u16 = (at: number): number => (b[at]! << 8) | b[at + 1]!;
+  const u32 = (at: number): number => readU32(b, at);
+  while (i < end) {
+    text += ch;
+    const opt = get(i++);
+    let len = 1;
+    if (opt !== 0 && opt !== 1) {
+      len = get(i++);
+      if (len < 2 || len - 2 > end - i) return { text: `${text}[bad opt]${ch ? ']' : ''}`, complete: false };
     }
-  } catch (e) {
-    if (e instanceof Truncated) throw new Truncated(text);
-    throw e;
+    text += TCP_OPTION_NAMES[opt] ?? `unknown-${opt}`;
+    const left = end - i;
+    // LENCHECK: false for "[bad opt]", throws when the bytes were not captured.
+    const lencheck = (n: number): boolean => {
+      if (n > left) return false;
+      if (i + n > cap) throw new Truncated(text, ch !== '');
+      return true;
+    };
+    const bad = (): { text: string; complete: boolean } => ({
+      text: `${text}[bad opt]${ch ? ']' : ''}`,
+      complete: false,
+    });
+    let datalen = 0;
+    switch (opt) {
+      case 2:
+        datalen = 2;
+        if (!lencheck(2)) return bad();
+        text += ` ${u16(i)}`;
+        break;
+      case 3:
+        datalen = 1;
+        if (!lencheck(1)) return bad();
+        text += ` ${b[i]}`;
+        break;
+      case 5:
+        datalen = len - 2;
+        if (datalen % 8 !== 0) text += ' invalid sack';
+        else {
+          text += ` ${datalen / 8} `;
+          for (let k = 0; k < datalen; k += 8) {
+            if (!lencheck(k + 4)) return bad();
+            const left = u32(i + k);
+            if (!lencheck(k + 8)) return bad();
+            text += `{${left}:${u32(i + k + 4)}}`;
+          }
+        }
+        break;
+      case 6:
+      case 7:
+      case 11:
+      case 12:
+      case 13:
+        datalen = 4;
+        if (!lencheck(4)) return bad();
+        text += ` ${u32(i)}`;
+        break;
+      case 8:
+        datalen = 8;
+        if (!lencheck(8)) return bad();
+        text += ` val ${u32(i)} ecr ${u32(i + 4)}`;
+        break;
+      case 0:
+      case 1:
+      case 4:
+        break;
+      default:
+        datalen = len - 2;
+        if (datalen) text += ' 0x';
+        for (let k = 0; k < datalen; k++) {
+          if (!lencheck(k + 1)) return bad();
+          text += hex(b[i + k]!, 2);
+        }
+    }
+    i += datalen;
+    const spec = datalen + (opt === 0 || opt === 1 ? 1 : 2);
+    if (spec !== len) text += `[len ${len}]`;
+    ch = ',';
+    if (opt === 0) break;
   }
-  return { text, bad: false };
+  return { text, complete: true };
 }
 
 function describeTcp(b: Uint8Array, o: number, stop: number, length: number, src: string, dst: string): string {
@@ -396,10 +427,10 @@ function describeTcp(b: Uint8Array, o: number, stop: number, length: number, src
   const head = `${src}.${readU16(b, o)} > ${dst}.${readU16(b, o + 2)}: `;
   if (o + 20 > stop) return `${head} [|tcp]`;
   const hl = (b[o + 12]! >> 4) * 4;
-  if (hl < 20) return `${head} tcp ${length - hl} [bad hdr length ${hl} - too short, < 20] (invalid)`;
+  if (hl < 20) return `${head} tcp ${(length - hl) >>> 0} [bad hdr length ${hl} - too short, < 20]`;
   const flags = ((b[o + 12]! & 0x0f) << 8) | b[o + 13]!;
   let text = `${head}Flags ${tcpFlagsString(flags)}`;
-  if (hl > length) return `${text} [bad hdr length ${hl} - too long, > ${length}] (invalid)`;
+  if (hl > length) return `${text} [bad hdr length ${hl} - too long, > ${length}]`;
   const seq = readU32(b, o + 4);
   const dataLen = length - hl;
   if (dataLen > 0 || flags & (TCP_SYN | TCP_FIN | TCP_RST)) {
@@ -410,15 +441,15 @@ function describeTcp(b: Uint8Array, o: number, stop: number, length: number, src
   text += `, win ${readU16(b, o + 14)}`;
   if (flags & TCP_URG) text += `, urg ${readU16(b, o + 18)}`;
   if (hl > 20) {
-    let opts: { text: string; bad: boolean };
+    let opts: { text: string; complete: boolean };
     try {
       opts = tcpOptions(b, o + 20, o + hl, stop);
     } catch (e) {
-      if (e instanceof Truncated) return `${text}, options [${e.message} [|tcp]`;
+      if (e instanceof Truncated) return `${text}, options [${e.text} [|tcp]${e.marked ? '>' : ''}`;
       throw e;
     }
     text += `, options [${opts.text}`;
-    if (opts.bad) return `${text}]`;
+    if (!opts.complete) return text;
     text += ']';
   }
   return `${text}, length ${dataLen}`;

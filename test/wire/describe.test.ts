@@ -69,7 +69,7 @@ describe('describeFrame on odd frames, as tcpdump words them', () => {
     );
     const ports = `${readU16(syn, 34)} > 10.77.2.1.${readU16(syn, 36)}`;
     expect(describeFrame(syn.subarray(0, 34 + 10))).toBe(
-      `IP truncated-ip - 50 bytes missing! 10.77.1.1.${ports}:  [|tcp]`,
+      `IP truncated-ip - 30 bytes missing! 10.77.1.1.${ports}:  [|tcp]`,
     );
   });
 
