@@ -234,7 +234,9 @@ DROP = ("eth.addr", "eth.lg", "eth.ig", "eth.dst_resolved", "eth.src_resolved", 
 DROP_EXACT = {"ip.flags.rb", "tcp.flags.res", "tcp.flags.ae", "tcp.connection.syn", "tcp.connection.fin",
               "tcp.connection.rst", "tcp.connection.synack", "tcp.nxtseq", "tcp.window_size",
               "tcp.window_size_scaling_factor", "tcp.option_kind", "tcp.option_len", "vxlan.flag_g",
-              "vxlan.flag_d", "vxlan.flag_a", "vxlan.gbp", "vxlan.reserved8", "vxlan.flags_reserved"}
+              "vxlan.flag_d", "vxlan.flag_a", "vxlan.gbp", "vxlan.reserved8", "vxlan.flags_reserved",
+              "icmp.ident_le", "icmp.seq_le", "icmp.data_time", "icmp.data_time_relative", "icmp.resptime",
+              "icmp.resp_in", "icmp.resp_to", "ip.ttl.too_small"}
 KEEP_OPTS = ("tcp.options.mss_val", "tcp.options.wscale.shift", "tcp.options.timestamp.tsval",
              "tcp.options.timestamp.tsecr", "tcp.options.sack_perm", "tcp.options.sack_le")
 

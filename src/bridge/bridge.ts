@@ -49,14 +49,23 @@ export class Bridge extends NetDev {
     return { mac, port, isLocal: true, isStatic: true, addedByUser: false, updated: now, used: now };
   }
 
-  /** A bridge has carrier while any port is running (br_port_carrier_check). */
+  /**
+   * br_port_state_selection has run: it sets the carrier from the ports, and runs on every port change and bridge id
+   * change (a port added, an address set). Until then a new bridge keeps the carrier it was registered with (on)
+   * and its operstate stays UNKNOWN, which is what `ip link` shows for a fresh bridge that never had a port.
+   */
+  private carrierFromPorts = false;
+
+  /** A bridge has carrier while any port is running (br_port_state_selection's live ports). */
   override carrier(): boolean {
+    if (!this.carrierFromPorts) return true;
     for (const p of this.ports.values()) if (p.dev.running) return true;
     return false;
   }
 
   override operState(): string {
     if (!this.adminUp) return 'DOWN';
+    if (!this.carrierFromPorts) return 'UNKNOWN';
     return this.carrier() ? 'UP' : 'DOWN';
   }
 
@@ -73,6 +82,7 @@ export class Bridge extends NetDev {
     if (dev.master) throw new NetlinkError('Error: Device is already in use.', 'EBUSY');
     dev.master = this;
     dev.rxHandler = (skb) => this.handleFrame(dev, skb);
+    this.carrierFromPorts = true;
     this.ports.set(dev, { dev, hairpin: false, learning: true, flood: true, order: this.portSeq++ });
     const own = this.fdb.get(dev.mac);
     if (own && own.port === null) this.fdb.delete(dev.mac);
@@ -106,7 +116,9 @@ export class Bridge extends NetDev {
     }
   }
 
+  /** br_stp_change_bridge_id (also when the address is given at creation, br_dev_newlink). */
   setMac(mac: Mac): void {
+    this.carrierFromPorts = true;
     const old = this.fdb.get(this.mac);
     if (old && old.port === null) this.fdb.delete(this.mac);
     this.mac = mac;
@@ -301,7 +313,10 @@ export function createBridge(
 ): Bridge {
   if (ns.devs.has(name)) throw new NetlinkError('RTNETLINK answers: File exists', 'EEXIST');
   const br = new Bridge(ns, name, ns.allocIfindex(), opts.mac ?? ns.kernel.rng.mac());
-  if (opts.mac !== undefined) br.macSet = true;
+  if (opts.mac !== undefined) {
+    br.macSet = true;
+    br.setMac(opts.mac);
+  }
   if (opts.ageingTime !== undefined) br.ageingTime = opts.ageingTime;
   if (opts.mtu !== undefined) {
     br.mtu = opts.mtu;

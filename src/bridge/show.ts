@@ -30,9 +30,10 @@ export function showFdb(ns: NetNs, dev?: string): string {
     }
     if (d instanceof Bridge) {
       for (const m of self) lines.push(`${m} dev ${d.name} self permanent`);
+      // Entries with no port: the bridge's own address (listed by Linux too, e.g. when set explicitly or when no
+      // port shares it) and `bridge fdb add … dev BR self`.
       for (const e of live.get(d)!)
-        if (e.port === null && e.mac !== d.mac)
-          lines.push(`${formatMac(e.mac)} dev ${d.name} master ${d.name} ${state(e)}`);
+        if (e.port === null) lines.push(`${formatMac(e.mac)} dev ${d.name} master ${d.name} ${state(e)}`);
       continue;
     }
     if (d.master instanceof Bridge) {

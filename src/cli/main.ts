@@ -10,16 +10,19 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { showFdb } from '../bridge/show.js';
 import type { Kernel } from '../netns/kernel.js';
+import type { ProbeOutcome } from '../netns/probe.js';
 import { showAddrsBrief, showLinksBrief, showNeigh, showRoutes } from '../netns/show.js';
 import { codeFrame, ScenarioError } from '../scenario/errors.js';
 import { loadScenario } from '../scenario/loader.js';
 import { buildScenario, describeStep, type RunReport, runScenario, runStep, startStep } from '../scenario/runner.js';
-import type { Scenario } from '../scenario/types.js';
+import type { Scenario, Step } from '../scenario/types.js';
+import type { TraceEvent } from '../trace/events.js';
 import { PcapPerDeviceSink } from '../trace/pcap.js';
 import { PcapngWriter } from '../trace/pcapng.js';
 import type { CaptureSink } from '../trace/recorder.js';
 import { FileByteSink, fileSinkFactory } from '../trace/sink.js';
 import { renderJsonLines, renderTimeline } from '../trace/text.js';
+import { parseIpv4 } from '../wire/addr.js';
 import { writeReportFiles } from './output.js';
 
 export interface Io {
@@ -32,6 +35,60 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_SCENARIO = resolve(here, '../../scenarios/pods-on-bridge.yaml');
 
 class UsageError extends Error {}
+
+/** `--to 10.0.0.2:80 --proto tcp` → a step like the scenario's. */
+function parseTraceTarget(
+  from: string,
+  to: string,
+  proto: 'tcp' | 'udp' | 'icmp',
+  src: string | undefined,
+  payload: string,
+  ttl: number | undefined,
+): Step {
+  const m = /^(\d+\.\d+\.\d+\.\d+)(?::(\d+))?$/.exec(to);
+  const ip = m ? parseIpv4(m[1]!) : null;
+  if (!m || ip === null) throw new UsageError(`--to must be an IPv4 address or address:port, got '${to}'`);
+  const srcIp = src === undefined ? undefined : parseIpv4(src);
+  if (srcIp === null) throw new UsageError(`--src must be an IPv4 address, got '${src}'`);
+  const pos = { file: '<command line>', line: 0, col: 0 };
+  const expect = { result: 'reachable' as const };
+  if (proto === 'icmp')
+    return {
+      kind: 'ping',
+      pos,
+      expect,
+      from,
+      to: ip,
+      count: 1,
+      size: 56,
+      ...(ttl !== undefined ? { ttl } : {}),
+      ...(srcIp !== undefined ? { src: srcIp } : {}),
+    };
+  const port = Number(m[2]);
+  if (!m[2] || !(port >= 1 && port <= 65535)) throw new UsageError(`--to needs a port for ${proto}: address:port`);
+  return {
+    kind: 'connect',
+    pos,
+    expect,
+    proto,
+    from,
+    to: ip,
+    port,
+    payload,
+    ...(srcIp !== undefined ? { src: srcIp } : {}),
+  };
+}
+
+/** One line saying what happened and, for a failure, where and why. */
+function summarizeOutcome(o: ProbeOutcome, events: readonly TraceEvent[]): string {
+  const parts = [`result: ${o.result}`];
+  if (o.replyFrom) parts.push(`reply from ${o.replyFrom}${o.replyTtl !== undefined ? ` (ttl ${o.replyTtl})` : ''}`);
+  if (o.icmp) parts.push(`icmp ${o.icmp}`);
+  const drops = events.filter((e) => e.type === 'drop');
+  for (const d of drops)
+    if (d.type === 'drop') parts.push(`dropped in ${d.ns}${d.dev ? ` at ${d.dev}` : ''}: ${d.reason} (${d.detail})`);
+  return parts.join('; ');
+}
 
 const COMMANDS = ['run', 'validate', 'show'];
 
@@ -205,7 +262,43 @@ export async function main(argv: string[], io: Io): Promise<number> {
         }
       },
     )
-    .demandCommand(1, 'give a command: run, validate or show');
+    .command(
+      'trace <scenario>',
+      'what happens to one packet: set the scenario up, send one probe, print its path hop by hop',
+      (y) =>
+        y
+          .positional('scenario', { type: 'string', demandOption: true })
+          .option('from', { type: 'string', demandOption: true, describe: 'namespace the packet starts in' })
+          .option('to', { type: 'string', demandOption: true, describe: 'destination ip or ip:port' })
+          .option('proto', { choices: ['tcp', 'udp', 'icmp'] as const, default: 'tcp' as const })
+          .option('src', { type: 'string', describe: 'source address to use' })
+          .option('payload', { type: 'string', default: '', describe: 'data to send (tcp/udp)' })
+          .option('ttl', { type: 'number', describe: 'IP TTL (icmp)' })
+          .option('format', { choices: ['text', 'json'] as const, default: 'text' as const }),
+      (a) => {
+        const sc = loadOrThrow(a.scenario);
+        const k = buildScenario(sc, {});
+        const step = parseTraceTarget(a.from, a.to, a.proto, a.src, a.payload, a.ttl);
+        if (!k.namespaces.has(step.from))
+          throw new UsageError(
+            `no namespace '${step.from}' in ${a.scenario} (have: ${[...k.namespaces.keys()].join(', ')})`,
+          );
+        const start = k.tracer.events.length;
+        k.tracer.step = 0;
+        const probe = startStep(k, step);
+        runStep(k, probe);
+        const events = k.tracer.events.slice(start);
+        if (a.format === 'json') {
+          io.out(renderJsonLines(events));
+          io.out(`${JSON.stringify({ type: 'outcome', ...probe.outcome })}\n`);
+        } else {
+          io.out(renderTimeline(events));
+          for (const l of probe.outcome.lines) io.out(`   ${l}\n`);
+          io.out(`${summarizeOutcome(probe.outcome, events)}\n`);
+        }
+      },
+    )
+    .demandCommand(1, 'give a command: run, validate, show or trace');
   try {
     await parser.parseAsync();
     return code;

@@ -140,6 +140,9 @@ export function formatRoute(r: Route, opts: { showTable?: boolean } = {}): strin
   if (r.prefsrc !== null) parts.push('src', formatIpv4(r.prefsrc));
   if (r.metric !== 0) parts.push('metric', String(r.metric));
   if (r.onlink) parts.push('onlink');
+  // RTNH_F_LINKDOWN: fib_check_nh sets it on a nexthop whose device has no carrier, and fib_sync_down_dev /
+  // fib_sync_up follow carrier changes; host-scope nexthops (local routes) are never checked, so never marked.
+  if (r.dev !== null && r.scope !== 'host' && !r.dev.carrier()) parts.push('linkdown');
   if (r.mtu !== null) parts.push('mtu', String(r.mtu));
   if (r.advmss !== null) parts.push('advmss', String(r.advmss));
   return parts.join(' ');

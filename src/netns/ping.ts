@@ -10,7 +10,7 @@ import { IPPROTO_ICMP } from '../wire/ipv4.js';
 import { dropSkb } from './dev.js';
 import { allocIpPacket, ipLocalOut, traceRoute } from './ip_output.js';
 import type { NetNs } from './netns.js';
-import { icmpErrorName, Probe, pingErrorText } from './probe.js';
+import { icmpErrorName, Probe, pingConnectErrorText, pingErrorText } from './probe.js';
 import { ipRouteOutput } from './route.js';
 import type { Skb } from './skb.js';
 
@@ -68,7 +68,7 @@ export class PingClient {
     const rt = ipRouteOutput(ns, this.dst, this.o.src ?? null);
     this.sent++;
     if (typeof rt === 'string') {
-      this.probe.line(`ping: connect: ${rt === 'ENETUNREACH' ? 'Network is unreachable' : rt}`);
+      this.probe.line(pingConnectErrorText(rt));
       this.probe.finish({ result: 'unreachable' });
       return;
     }

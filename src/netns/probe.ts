@@ -67,6 +67,25 @@ export function pingErrorText(type: number, code: number, info: number): string 
   }
 }
 
+/** strerror(3) for the errors a route lookup gives a connecting client (ip_route_output_key → connect/sendto). */
+const ERRNO_TEXT: Record<string, string> = {
+  ENETUNREACH: 'Network is unreachable',
+  EHOSTUNREACH: 'No route to host',
+  EINVAL: 'Invalid argument',
+  EACCES: 'Permission denied',
+};
+
+export function strerror(errno: string): string {
+  return ERRNO_TEXT[errno] ?? errno;
+}
+
+/** What iputils ping prints when connect() on its socket fails (a prohibit route gives EACCES, which ping reads
+ * as a broadcast destination or a firewall). */
+export function pingConnectErrorText(errno: string): string {
+  if (errno === 'EACCES') return 'ping: Do you want to ping broadcast? Then -b. If not, check your local firewall rules';
+  return `ping: connect: ${strerror(errno)}`;
+}
+
 export const MAX_LINES = 50;
 
 /** A client in progress; the runner advances virtual time until `done`. */

@@ -48,14 +48,20 @@ export function routeModify(ns: NetNs, s: RouteSpec): void {
   if (s.type === 'unicast') {
     if (s.gw === null && dev === null) throw new NetlinkError('Error: Device only routes require a device.');
     if (s.gw !== null) {
-      if (isLocalAddr(ns, s.gw) && !s.onlink) throw new NetlinkError('Error: Nexthop has invalid gateway.');
       if (s.onlink) {
         if (!dev) throw new NetlinkError('Error: Nexthop device required for onlink.');
         if (!dev.adminUp) throw new NetlinkError('Error: Nexthop device is not up.', 'ENETDOWN');
+        // fib_check_nh_v4_gw with RTNH_F_ONLINK: the gateway must still be a unicast address, not one of ours
+        // and not a broadcast address.
+        const t = ns.fib.lookupTable(RT_TABLE_LOCAL, s.gw);
+        if (t && (t.type === 'local' || t.type === 'broadcast'))
+          throw new NetlinkError('Error: Nexthop has invalid gateway.');
       } else {
-        // fib_check_nh: the gateway must be reachable through a link-scope route (on dev if given).
-        const via = ns.fib.lookup(s.gw, (r) => r.type === 'unicast' && r.gw === null && r.dev !== null);
-        if (!via || via.scope === 'global' || (dev && via.dev !== dev))
+        // fib_check_nh_v4_gw: the gateway is looked up with scope link (routes through another gateway are
+        // skipped) and on dev if given; a unicast result or a local one (one of our own addresses, which Linux
+        // accepts) is fine, anything else (a broadcast address, no route) is refused.
+        const via = ns.fib.lookup(s.gw, (r) => r.scope !== 'global' && r.dev !== null && (!dev || r.dev === dev));
+        if (!via || (via.type !== 'unicast' && via.type !== 'local'))
           throw new NetlinkError('Error: Nexthop has invalid gateway.', 'ENETUNREACH');
         dev = dev ?? via.dev;
       }
@@ -143,8 +149,10 @@ export function ipRouteOutput(
   dst: Ipv4,
   src: Ipv4 | null = null,
   oif: NetDev | null = null,
+  /** FLOWI_FLAG_ANYSRC: allow a source that is not ours (netfilter's REJECT answering for a forwarded packet). */
+  anySrc = false,
 ): OutputRoute | RouteError {
-  if (src !== null && src !== 0 && !isLocalAddr(ns, src)) return 'EINVAL';
+  if (src !== null && src !== 0 && !anySrc && !isLocalAddr(ns, src)) return 'EINVAL';
   const route = ns.fib.lookup(dst, oif ? (r) => r.dev === oif || r.type !== 'unicast' : undefined);
   if (!route) return 'ENETUNREACH';
   const err = routeErrorOf(route);

@@ -4,7 +4,8 @@
 // where the kernel's order follows its hash table.
 
 import { formatIpv4, formatMac } from '../wire/addr.js';
-import { formatRoute, type Route, RT_TABLE_MAIN } from './fib.js';
+import { formatRoute, type Route, RT_TABLE_MAIN, tableName } from './fib.js';
+import type { NetDev } from './netdev.js';
 import type { NetNs } from './netns.js';
 
 export function showLinksBrief(ns: NetNs): string {
@@ -12,9 +13,21 @@ export function showLinksBrief(ns: NetNs): string {
     .devices()
     .map(
       (d) =>
-        `${d.displayName().padEnd(16)} ${d.operState().padEnd(14)} ${formatMac(d.mac)} <${d.flags().join(',')}> \n`,
+        `${d.displayName().padEnd(16)} ${d.operState().padEnd(14)} ${formatMac(d.mac)} <${linkFlags(ns, d).join(',')}> \n`,
     )
     .join('');
+}
+
+/**
+ * The device's flags plus iproute2's `M-DOWN`, which is not a kernel flag: ip(8) adds it when the link partner
+ * (IFLA_LINK, a veth's peer) is in the same namespace and not administratively up (print_link_flags' m_flag);
+ * for a partner in another namespace it cannot look the flags up and prints nothing.
+ */
+function linkFlags(ns: NetNs, d: NetDev): string[] {
+  const f = d.flags();
+  const l = d.iflink();
+  if (l?.sameNs && ns.byIndex.get(l.ifindex)?.adminUp === false) return [...f, 'M-DOWN'];
+  return f;
 }
 
 export function showAddrsBrief(ns: NetNs): string {
@@ -33,12 +46,29 @@ export function sortRoutesForDump(routes: readonly Route[]): Route[] {
 }
 
 export function showRoutes(ns: NetNs, table: number | 'all' = RT_TABLE_MAIN): string {
-  const ids = table === 'all' ? ns.fib.tableIds().sort((a, b) => b - a) : [table];
+  // inet_dump_fib walks the table hash (256 buckets by id & 255), so with the usual ids the dump runs in ascending
+  // id order: numbered tables, then main (254), then local (255). Within one bucket the kernel lists the newest
+  // table first; table creation order is not kept here, so ids 256 apart are listed higher id first.
+  const ids = table === 'all' ? ns.fib.tableIds().sort((a, b) => (a & 255) - (b & 255) || b - a) : [table];
   const lines: string[] = [];
   for (const id of ids)
     for (const r of sortRoutesForDump(ns.fib.table(id)))
-      lines.push(`${formatRoute(r, { showTable: table === 'all' })} \n`);
+      lines.push(`${table === 'all' ? withTable(r) : formatRoute(r)} \n`);
   return lines.join('');
+}
+
+/**
+ * A route as `ip route show table all` prints it: iproute2's print_route puts `table T` (not for main) right after
+ * `dev`, or after `via`/the prefix when there is no device. formatRoute, shared with the trace, puts it earlier.
+ */
+function withTable(r: Route): string {
+  const words = formatRoute(r).split(' ');
+  if (r.table === RT_TABLE_MAIN) return words.join(' ');
+  const dev = words.indexOf('dev');
+  const via = words.indexOf('via');
+  const at = dev >= 0 ? dev + 2 : via >= 0 ? via + 2 : r.type === 'unicast' ? 1 : 2;
+  words.splice(at, 0, 'table', tableName(r.table));
+  return words.join(' ');
 }
 
 export function showNeigh(ns: NetNs): string {

@@ -27,7 +27,7 @@ import {
 import { dropSkb } from './dev.js';
 import { allocIpPacket, ipLocalOut, traceRoute } from './ip_output.js';
 import type { NetNs } from './netns.js';
-import { icmpErrorName, Probe } from './probe.js';
+import { icmpErrorName, Probe, strerror } from './probe.js';
 import { ipRouteOutput } from './route.js';
 import type { Skb } from './skb.js';
 import { type Listener, tcpKey } from './sockets.js';
@@ -178,7 +178,7 @@ export class TcpSock {
   connect(waitNs: Nanos): Probe {
     const rt = ipRouteOutput(this.ns, this.raddr, this.laddr);
     if (typeof rt === 'string') {
-      this.fail('unreachable', `connect: ${rt === 'ENETUNREACH' ? 'Network is unreachable' : rt}`);
+      this.fail('unreachable', `connect: ${strerror(rt)}`);
       return this.probe!;
     }
     this.advmss = advMss(rt.mtu, rt.route.advmss);
@@ -545,7 +545,7 @@ export function tcpConnect(
   const rt = ipRouteOutput(ns, dst, src);
   if (typeof rt === 'string') {
     const p = new Probe();
-    p.line(`connect: ${rt === 'ENETUNREACH' ? 'Network is unreachable' : rt}`);
+    p.line(`connect: ${strerror(rt)}`);
     p.finish({ result: 'unreachable' });
     return p;
   }

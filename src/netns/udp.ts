@@ -13,7 +13,7 @@ import { dropSkb } from './dev.js';
 import { icmpSend } from './icmp.js';
 import { allocIpPacket, ipLocalOut, traceRoute } from './ip_output.js';
 import type { NetNs } from './netns.js';
-import { icmpErrorName, Probe } from './probe.js';
+import { icmpErrorName, Probe, strerror } from './probe.js';
 import { ipRouteOutput } from './route.js';
 import type { Skb } from './skb.js';
 
@@ -102,7 +102,7 @@ export class UdpClient {
   start(): Probe {
     const err = udpSend(this.ns, this.src, this.port, this.peer, this.peerPort, this.payload);
     if (err) {
-      this.probe.line(`connect: ${err}`);
+      this.probe.line(`connect: ${strerror(err)}`);
       this.close({ result: 'unreachable' });
       return this.probe;
     }

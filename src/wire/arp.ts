@@ -23,10 +23,10 @@ export function parseArp(b: Uint8Array, o: number): ArpRepr {
   need(b, o, ARP_LEN, 'arp');
   const htype = readU16(b, o);
   const ptype = readU16(b, o + 2);
-  if (htype !== ARPHRD_ETHER) throw new WireError('arp', `hardware type ${htype} is not Ethernet`);
-  if (ptype !== ETH_P_IP) throw new WireError('arp', `protocol type 0x${ptype.toString(16)} is not IPv4`);
+  if (htype !== ARPHRD_ETHER) throw new WireError('arp', `ARP hardware type ${htype} is not Ethernet`);
+  if (ptype !== ETH_P_IP) throw new WireError('arp', `ARP protocol type 0x${ptype.toString(16)} is not IPv4`);
   if (b[o + 4] !== 6 || b[o + 5] !== 4) {
-    throw new WireError('arp', `address lengths ${b[o + 4]}/${b[o + 5]} are not 6/4`);
+    throw new WireError('arp', `ARP address lengths ${b[o + 4]}/${b[o + 5]} are not 6/4`);
   }
   return {
     op: readU16(b, o + 6),

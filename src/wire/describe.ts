@@ -6,8 +6,8 @@
 // -e), and truncated or malformed headers with tcpdump's "[|proto]" marks, down to its quirks. Never throws.
 // Not covered: application protocols (tcpdump decodes DNS, HTTP, ... by port), IP protocols other than ICMP, UDP
 // and TCP (printed as ip-proto-N where tcpdump may decode GRE, ESP, SCTP, ...), IP options, IPv6 beyond its
-// addresses, ICMP extension objects, unknown ethertypes' hex dump and verbose (-v) output. The TCP AE flag is
-// printed as newer tcpdump does ("e"); 4.99.3 ignores it.
+// addresses, ICMP extension objects, the hex dump tcpdump adds for unknown ethertypes and ARP opcodes, and
+// verbose (-v) output. Like 4.99.3, the TCP AE flag is not shown (newer tcpdump prints it as "e").
 
 import { formatIpv4, formatMac, readMac, readU16, readU32 } from './addr.js';
 import { ETH_HLEN, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from './ethernet.js';
@@ -134,7 +134,8 @@ function describeArp(b: Uint8Array, o: number, wire: number, cap: number): strin
       text = `Inverse Reply ${hw(sha)} at ${ip(spa)}`;
       break;
     default:
-      text = `Unknown (${op})`;
+      // tcpdump follows this with a hex dump of the packet, and no length.
+      return `ARP, Unknown (${op})`;
   }
   return `ARP, ${text}, length ${length}`;
 }
@@ -175,6 +176,22 @@ function describeIpv4(b: Uint8Array, o: number, wire: number, cap: number, depth
     default:
       return `${head} ip-proto-${proto} ${l4len}`;
   }
+}
+
+/** Size of tcpdump's buffer for the ICMP text, MAXHOSTNAMELEN (64 on Linux) + 100, less the terminating NUL. */
+const ICMP_TEXT_MAX = 163;
+
+/** Milliseconds since midnight UT as hh:mm:ss.mmm (RFC 792 timestamps). */
+function tstamp(ms: number): string {
+  const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+  const sec = Math.floor(ms / 1000);
+  return `${pad(Math.floor(sec / 3600))}:${pad(Math.floor(sec / 60) % 60)}:${pad(sec % 60)}.${pad(ms % 1000, 3)}`;
+}
+
+function lifetime(s: number): string {
+  if (s < 60) return `${s}`;
+  if (s < 3600) return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+  return `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
 }
 
 const REDIRECT_KINDS: [string, string][] = [
@@ -242,10 +259,33 @@ function describeIcmp(b: Uint8Array, o: number, stop: number, length: number): s
       if (!has(8)) return trunc;
       text = `time stamp query id ${readU16(b, o + 4)} seq ${readU16(b, o + 6)}`;
       break;
+    case 14: {
+      if (!has(20)) return trunc;
+      const ts = (at: number): string => tstamp(readU32(b, o + at));
+      text = `time stamp reply id ${readU16(b, o + 4)} seq ${readU16(b, o + 6)}: org ${ts(8)}, recv ${ts(12)}, xmit ${ts(16)}`;
+      break;
+    }
     case 18:
       if (!has(12)) return trunc;
       text = `address mask is 0x${hex(readU32(b, o + 8), 8)}`;
       break;
+    case 9: {
+      if (!has(8)) return trunc;
+      const num = b[o + 4]!;
+      const size = b[o + 5]!;
+      text = `router advertisement lifetime ${lifetime(readU16(b, o + 6))} ${num}:`;
+      if (size !== 2) text += ` [size ${size}]`;
+      else {
+        for (let k = 0; k < num; k++) {
+          const at = o + 8 + 8 * k;
+          if (at + 8 > stop) return trunc;
+          text += ` {${formatIpv4(readU32(b, at))} ${readU32(b, at + 4)}}`;
+        }
+      }
+      // tcpdump formats into a fixed buffer and silently cuts what does not fit.
+      text = text.slice(0, ICMP_TEXT_MAX);
+      break;
+    }
     default:
       text = icmpTypeName(type, code);
   }
@@ -308,12 +348,14 @@ const TCP_OPTION_NAMES: Record<number, string> = {
   8: 'TS',
   11: 'cc',
   12: 'ccnew',
-  13: 'ccecho',
+  13: '', // tcpdump 4.99's table has an empty name for CC.ECHO
   19: 'md5',
+  20: 'scps',
   28: 'uto',
   29: 'tcp-ao',
   30: 'mptcp',
   34: 'tfo',
+  254: 'exp',
 };
 
 /** The capture ended inside the TCP options; `marked` when tcpdump 4.99 follows its " [|tcp]" with ">". */
@@ -401,6 +443,41 @@ function tcpOptions(b: Uint8Array, start: number, end: number, cap: number): { t
         if (!lencheck(8)) return bad();
         text += ` val ${u32(i)} ecr ${u32(i + 4)}`;
         break;
+      case 19:
+        datalen = 16;
+        if (!lencheck(16)) return bad();
+        text += " shared secret not supplied with -M, can't check - ";
+        for (let k = 0; k < 16; k++) text += hex(b[i + k]!, 2);
+        break;
+      case 20:
+        datalen = 2;
+        if (!lencheck(2)) return bad();
+        text += ` cap ${hex(b[i]!, 2)} id ${b[i + 1]}`;
+        break;
+      case 28: {
+        datalen = 2;
+        if (!lencheck(2)) return bad();
+        const uto = u16(i);
+        text += ` 0x${uto.toString(16)} ${uto & 1 ? (uto >> 1) * 60 : uto >> 1}`;
+        break;
+      }
+      case 29:
+        datalen = len - 2;
+        if (datalen < 2) text += ' (invalid)';
+        else {
+          if (!lencheck(1)) return bad();
+          text += ` keyid ${b[i]}`;
+          if (!lencheck(2)) return bad();
+          text += ` rnextkeyid ${b[i + 1]}`;
+          if (datalen > 2) {
+            text += ' mac 0x';
+            for (let k = 2; k < datalen; k++) {
+              if (!lencheck(k + 1)) return bad();
+              text += hex(b[i + k]!, 2);
+            }
+          }
+        }
+        break;
       case 0:
       case 1:
       case 4:
@@ -428,7 +505,8 @@ function describeTcp(b: Uint8Array, o: number, stop: number, length: number, src
   if (o + 20 > stop) return `${head} [|tcp]`;
   const hl = (b[o + 12]! >> 4) * 4;
   if (hl < 20) return `${head} tcp ${(length - hl) >>> 0} [bad hdr length ${hl} - too short, < 20]`;
-  const flags = ((b[o + 12]! & 0x0f) << 8) | b[o + 13]!;
+  // tcpdump 4.99.3 reads the 8 classic flags only (AE and the reserved bits are not shown).
+  const flags = b[o + 13]!;
   let text = `${head}Flags ${tcpFlagsString(flags)}`;
   if (hl > length) return `${text} [bad hdr length ${hl} - too long, > ${length}]`;
   const seq = readU32(b, o + 4);
@@ -452,7 +530,10 @@ function describeTcp(b: Uint8Array, o: number, stop: number, length: number, src
     if (!opts.complete) return text;
     text += ']';
   }
-  return `${text}, length ${dataLen}`;
+  text += `, length ${dataLen}`;
+  // Before decoding a payload tcpdump wants the whole header captured (EOL can end the option walk early).
+  if (dataLen > 0 && o + hl > stop) text += ` [remaining caplen(${stop - o}) < header length(${hl})] [|tcp]`;
+  return text;
 }
 
 /** RFC 5952 text form, as inet_ntop prints it (longest run of two or more zero groups becomes "::"). */

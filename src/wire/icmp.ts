@@ -52,7 +52,7 @@ export interface IcmpRepr {
 }
 
 export function parseIcmp(b: Uint8Array, o: number, len: number): IcmpRepr {
-  if (len < ICMP_HLEN) throw new WireError('icmp', `message of ${len} bytes is shorter than the 8-byte header`);
+  if (len < ICMP_HLEN) throw new WireError('icmp', `ICMP message of ${len} bytes is shorter than the 8-byte header`);
   need(b, o, len, 'icmp', 'message');
   return {
     type: b[o]!,
@@ -72,7 +72,7 @@ export function emitIcmpHeader(
   rest: number,
   totalLen: number,
 ): void {
-  if (totalLen < ICMP_HLEN) throw new WireError('icmp', `message of ${totalLen} bytes is shorter than the header`);
+  if (totalLen < ICMP_HLEN) throw new WireError('icmp', `ICMP message of ${totalLen} bytes is shorter than the header`);
   need(b, o, totalLen, 'icmp', 'message');
   b[o] = type & 0xff;
   b[o + 1] = code & 0xff;
@@ -133,8 +133,6 @@ const TYPE_WORDS: Record<number, string> = {
   16: 'information reply',
   17: 'address mask request',
   18: 'address mask reply',
-  42: 'extended echo request',
-  43: 'extended echo reply',
 };
 
 const UNREACH_WORDS: Record<number, string> = {

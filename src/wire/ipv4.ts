@@ -35,18 +35,19 @@ export interface Ipv4Repr {
 
 export function parseIpv4Header(b: Uint8Array, o: number, available: number = b.length - o): Ipv4Repr {
   const avail = Math.min(available, b.length - o);
-  if (o < 0 || avail < IPV4_HLEN) throw new WireError('ipv4', `truncated header: ${Math.max(0, avail)} bytes`);
+  if (o < 0 || avail < IPV4_HLEN) throw new WireError('ipv4', `IPv4 truncated header: ${Math.max(0, avail)} bytes`);
   const version = b[o]! >> 4;
-  if (version !== 4) throw new WireError('ipv4', `version ${version}`);
+  if (version !== 4) throw new WireError('ipv4', `IPv4 version ${version}`);
   const headerLength = (b[o]! & 0x0f) * 4;
-  if (headerLength < IPV4_HLEN) throw new WireError('ipv4', `header length ${headerLength} < 20`);
+  if (headerLength < IPV4_HLEN) throw new WireError('ipv4', `IPv4 header length ${headerLength} < 20`);
   if (avail < headerLength)
-    throw new WireError('ipv4', `truncated options: header length ${headerLength}, ${avail} bytes`);
+    throw new WireError('ipv4', `IPv4 truncated options: header length ${headerLength}, ${avail} bytes`);
   const totalLength = readU16(b, o + 2);
   if (totalLength < headerLength) {
-    throw new WireError('ipv4', `total length ${totalLength} < header length ${headerLength}`);
+    throw new WireError('ipv4', `IPv4 total length ${totalLength} < header length ${headerLength}`);
   }
-  if (totalLength > avail) throw new WireError('ipv4', `truncated packet: total length ${totalLength}, ${avail} bytes`);
+  if (totalLength > avail)
+    throw new WireError('ipv4', `IPv4 truncated packet: total length ${totalLength}, ${avail} bytes`);
   const frag = readU16(b, o + 6);
   return {
     headerLength,
@@ -69,9 +70,9 @@ export function parseIpv4Header(b: Uint8Array, o: number, available: number = b.
 export function emitIpv4Header(b: Uint8Array, o: number, r: Omit<Ipv4Repr, 'checksum' | 'headerLength'>): number {
   const optLen = (r.options.length + 3) & ~3;
   const hl = IPV4_HLEN + optLen;
-  if (hl > 60) throw new WireError('ipv4', `options too long: ${r.options.length} bytes`);
+  if (hl > 60) throw new WireError('ipv4', `IPv4 options too long: ${r.options.length} bytes`);
   if (r.fragOffset % 8 !== 0 || r.fragOffset < 0 || r.fragOffset > IP_OFFMASK * 8) {
-    throw new WireError('ipv4', `fragment offset ${r.fragOffset} is not a multiple of 8 below 65536`);
+    throw new WireError('ipv4', `IPv4 fragment offset ${r.fragOffset} is not a multiple of 8 below 65536`);
   }
   need(b, o, hl, 'ipv4');
   b[o] = 0x40 | (hl >> 2);

@@ -94,11 +94,11 @@ function parseOptions(b: Uint8Array, start: number, end: number): TcpOptions {
 
 /** Parses the header of a segment of `len` bytes (header + payload) at `o`. */
 export function parseTcp(b: Uint8Array, o: number, len: number): TcpRepr {
-  if (len < TCP_HLEN) throw new WireError('tcp', `segment of ${len} bytes is shorter than the 20-byte header`);
+  if (len < TCP_HLEN) throw new WireError('tcp', `TCP segment of ${len} bytes is shorter than the 20-byte header`);
   need(b, o, len, 'tcp', 'segment');
   const headerLength = (b[o + 12]! >> 4) * 4;
-  if (headerLength < TCP_HLEN) throw new WireError('tcp', `header length ${headerLength} < 20`);
-  if (headerLength > len) throw new WireError('tcp', `header length ${headerLength} > segment length ${len}`);
+  if (headerLength < TCP_HLEN) throw new WireError('tcp', `TCP header length ${headerLength} < 20`);
+  if (headerLength > len) throw new WireError('tcp', `TCP header length ${headerLength} > segment length ${len}`);
   return {
     srcPort: readU16(b, o),
     dstPort: readU16(b, o + 2),
@@ -170,7 +170,7 @@ export function emitTcpHeader(
   dstIp: Ipv4,
 ): number {
   const hl = TCP_HLEN + tcpOptionsLength(r.options);
-  if (hl > 60) throw new WireError('tcp', `options need ${hl - TCP_HLEN} bytes, at most 40 fit`);
+  if (hl > 60) throw new WireError('tcp', `TCP options need ${hl - TCP_HLEN} bytes, at most 40 fit`);
   need(b, o, hl + payloadLen, 'tcp', 'segment');
   writeU16(b, o, r.srcPort);
   writeU16(b, o + 2, r.dstPort);

@@ -23,9 +23,9 @@ export interface UdpRepr {
 export function parseUdp(b: Uint8Array, o: number, available?: number): UdpRepr {
   need(b, o, UDP_HLEN, 'udp');
   const length = readU16(b, o + 4);
-  if (length < UDP_HLEN) throw new WireError('udp', `length ${length} < 8`);
+  if (length < UDP_HLEN) throw new WireError('udp', `UDP length ${length} < 8`);
   if (available !== undefined && length > available) {
-    throw new WireError('udp', `length ${length} > ${available} bytes of IP payload`);
+    throw new WireError('udp', `UDP length ${length} > ${available} bytes of IP payload`);
   }
   return { srcPort: readU16(b, o), dstPort: readU16(b, o + 2), length, checksum: readU16(b, o + 6) };
 }
@@ -48,7 +48,7 @@ export function emitUdpHeader(
   dstIp: Ipv4,
   checksum = true,
 ): void {
-  if (udpLen < UDP_HLEN || udpLen > 0xffff) throw new WireError('udp', `length ${udpLen} out of range`);
+  if (udpLen < UDP_HLEN || udpLen > 0xffff) throw new WireError('udp', `UDP length ${udpLen} out of range`);
   need(b, o, udpLen, 'udp', 'datagram');
   writeU16(b, o, srcPort);
   writeU16(b, o + 2, dstPort);

@@ -21,7 +21,7 @@ export function parseVxlan(b: Uint8Array, o: number): VxlanRepr {
 }
 
 export function emitVxlan(b: Uint8Array, o: number, r: VxlanRepr): void {
-  if (r.vni < 0 || r.vni > 0xffffff) throw new WireError('vxlan', `VNI ${r.vni} does not fit in 24 bits`);
+  if (r.vni < 0 || r.vni > 0xffffff) throw new WireError('vxlan', `VXLAN VNI ${r.vni} does not fit in 24 bits`);
   need(b, o, VXLAN_HLEN, 'vxlan');
   writeU32(b, o, ((r.flags & 0xff) << 24) >>> 0);
   writeU32(b, o + 4, (r.vni << 8) >>> 0);
