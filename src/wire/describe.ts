@@ -31,15 +31,16 @@ const ETH_P_8021AD = 0x88a8;
 /** VXLAN inside VXLAN inside ... is described this deep, then cut. */
 const MAX_NESTING = 4;
 
-const ETHERTYPE_NAMES: Record<number, string> = {
-  32821: 'Reverse ARP',
-  34887: 'MPLS unicast',
-  34888: 'MPLS multicast',
-  34915: 'PPPoE D',
-  34916: 'PPPoE S',
-  34958: 'EAPOL',
-  35020: 'LLDP',
-};
+/** Names tcpdump gives ethertypes it does not decode here (they are decoded there, so this is approximate). */
+const ETHERTYPE_NAMES = new Map<number, string>([
+  [0x8035, 'Reverse ARP'],
+  [0x8847, 'MPLS unicast'],
+  [0x8848, 'MPLS multicast'],
+  [0x8863, 'PPPoE D'],
+  [0x8864, 'PPPoE S'],
+  [0x888e, 'EAPOL'],
+  [0x88cc, 'LLDP'],
+]);
 
 function hex(v: number, digits: number): string {
   return v.toString(16).padStart(digits, '0');
@@ -77,7 +78,7 @@ function describeEther(b: Uint8Array, o: number, wire: number, cap: number, dept
     default: {
       const macs = `${formatMac(readMac(b, o + 6))} > ${formatMac(readMac(b, o))}`;
       if (type < 0x0600) return `${macs}, 802.3, length ${wire - o}`;
-      return `${macs}, ethertype ${ETHERTYPE_NAMES[type] ?? 'Unknown'} (0x${hex(type, 4)}), length ${wire - o}`;
+      return `${macs}, ethertype ${ETHERTYPE_NAMES.get(type) ?? 'Unknown'} (0x${hex(type, 4)}), length ${wire - o}`;
     }
   }
 }

@@ -35,19 +35,19 @@ export interface Ipv4Repr {
 
 export function parseIpv4Header(b: Uint8Array, o: number, available: number = b.length - o): Ipv4Repr {
   const avail = Math.min(available, b.length - o);
-  if (o < 0 || avail < IPV4_HLEN) throw new WireError('ipv4', `IPv4 truncated header: ${Math.max(0, avail)} bytes`);
+  if (o < 0 || avail < IPV4_HLEN) throw new WireError('ipv4', `truncated IPv4 header: ${Math.max(0, avail)} bytes`);
   const version = b[o]! >> 4;
   if (version !== 4) throw new WireError('ipv4', `IPv4 version ${version}`);
   const headerLength = (b[o]! & 0x0f) * 4;
   if (headerLength < IPV4_HLEN) throw new WireError('ipv4', `IPv4 header length ${headerLength} < 20`);
   if (avail < headerLength)
-    throw new WireError('ipv4', `IPv4 truncated options: header length ${headerLength}, ${avail} bytes`);
+    throw new WireError('ipv4', `truncated IPv4 options: header length ${headerLength}, ${avail} bytes`);
   const totalLength = readU16(b, o + 2);
   if (totalLength < headerLength) {
     throw new WireError('ipv4', `IPv4 total length ${totalLength} < header length ${headerLength}`);
   }
   if (totalLength > avail)
-    throw new WireError('ipv4', `IPv4 truncated packet: total length ${totalLength}, ${avail} bytes`);
+    throw new WireError('ipv4', `truncated IPv4 packet: total length ${totalLength}, ${avail} bytes`);
   const frag = readU16(b, o + 6);
   return {
     headerLength,
