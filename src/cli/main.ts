@@ -45,6 +45,8 @@ function parseTraceTarget(
   payload: string,
   ttl: number | undefined,
 ): Step {
+  if (ttl !== undefined && !(Number.isInteger(ttl) && ttl >= 1 && ttl <= 255))
+    throw new UsageError('--ttl must be an integer from 1 to 255');
   const m = /^(\d+\.\d+\.\d+\.\d+)(?::(\d+))?$/.exec(to);
   const ip = m ? parseIpv4(m[1]!) : null;
   if (!m || ip === null) throw new UsageError(`--to must be an IPv4 address or address:port, got '${to}'`);
@@ -90,7 +92,8 @@ function summarizeOutcome(o: ProbeOutcome, events: readonly TraceEvent[]): strin
   return parts.join('; ');
 }
 
-const COMMANDS = ['run', 'validate', 'show'];
+/** For the unknown-command message; keep in step with the .command() calls below. */
+const COMMANDS = ['run', 'validate', 'show', 'trace'];
 
 /** yargs accepts any number for `--seed` (NaN, 1.5, -1); the scenario schema allows a u32, so the flag does too. */
 function checkSeed(seed: number | undefined): void {
@@ -176,7 +179,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         throw new UsageError(
           `unknown command '${argv.find((w) => !w.startsWith('-')) ?? ''}'; expected one of: ${COMMANDS.join(', ')}`,
         );
-      throw new UsageError(msg);
+      // yargs spreads some messages over lines ("Invalid values:\n  Argument: …"); the error is one line.
+      throw new UsageError((msg ?? '').replace(/\s*\n\s*/g, ' '));
     })
     .command(
       'run [scenario]',

@@ -120,7 +120,10 @@ export class Fib {
   }
 }
 
-/** One route as `ip route show [table X]` prints it. `withTable` adds the type/table words `ip route show table all` uses. */
+/**
+ * One route as `ip route show [table X]` prints it. `showTable` adds `table T` (not for main) where iproute2's
+ * print_route puts it: right after `dev`, or after `via` / the prefix when there is no device.
+ */
 export function formatRoute(r: Route, opts: { showTable?: boolean } = {}): string {
   const parts: string[] = [];
   if (r.type !== 'unicast') parts.push(r.type);
@@ -132,9 +135,10 @@ export function formatRoute(r: Route, opts: { showTable?: boolean } = {}): strin
         : `${formatIpv4(r.dst)}/${r.len}`,
   );
   if (r.len === 0 && r.type !== 'unicast') parts[parts.length - 1] = 'default';
-  if (opts.showTable && r.table !== RT_TABLE_MAIN) parts.push('table', tableName(r.table));
+  const table = opts.showTable && r.table !== RT_TABLE_MAIN;
   if (r.gw !== null) parts.push('via', formatIpv4(r.gw));
   if (r.dev) parts.push('dev', r.dev.name);
+  if (table) parts.push('table', tableName(r.table));
   if (r.proto !== 'boot') parts.push('proto', r.proto);
   if (r.scope !== 'global') parts.push('scope', r.scope);
   if (r.prefsrc !== null) parts.push('src', formatIpv4(r.prefsrc));

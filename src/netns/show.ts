@@ -4,7 +4,7 @@
 // where the kernel's order follows its hash table.
 
 import { formatIpv4, formatMac } from '../wire/addr.js';
-import { formatRoute, type Route, RT_TABLE_MAIN, tableName } from './fib.js';
+import { formatRoute, type Route, RT_TABLE_MAIN } from './fib.js';
 import type { NetDev } from './netdev.js';
 import type { NetNs } from './netns.js';
 
@@ -53,22 +53,8 @@ export function showRoutes(ns: NetNs, table: number | 'all' = RT_TABLE_MAIN): st
   const lines: string[] = [];
   for (const id of ids)
     for (const r of sortRoutesForDump(ns.fib.table(id)))
-      lines.push(`${table === 'all' ? withTable(r) : formatRoute(r)} \n`);
+      lines.push(`${formatRoute(r, { showTable: table === 'all' })} \n`);
   return lines.join('');
-}
-
-/**
- * A route as `ip route show table all` prints it: iproute2's print_route puts `table T` (not for main) right after
- * `dev`, or after `via`/the prefix when there is no device. formatRoute, shared with the trace, puts it earlier.
- */
-function withTable(r: Route): string {
-  const words = formatRoute(r).split(' ');
-  if (r.table === RT_TABLE_MAIN) return words.join(' ');
-  const dev = words.indexOf('dev');
-  const via = words.indexOf('via');
-  const at = dev >= 0 ? dev + 2 : via >= 0 ? via + 2 : r.type === 'unicast' ? 1 : 2;
-  words.splice(at, 0, 'table', tableName(r.table));
-  return words.join(' ');
 }
 
 export function showNeigh(ns: NetNs): string {

@@ -1,7 +1,8 @@
 // The inspection output of the emulator against real Linux: the same setup and the same pings are run in real
 // network namespaces (root only) and in the emulator, then `ip -br link`, `ip -br addr`, `ip route`,
-// `ip route show table local`, `ip neigh` and `bridge fdb show` of every namespace are compared line by line.
-// Only what legitimately differs is normalised; each normalisation is named where it is applied.
+// `ip route show table local|all`, `ip neigh` and `bridge fdb show` of every namespace are compared line by line.
+// Only what legitimately differs is normalised; each normalisation is named where it is applied. Namespaces are
+// `pw-show-<pid>-<name>` (the scenario's initial namespace is `pw-show-<pid>-root`) and are deleted afterwards.
 
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +15,8 @@ import { rewriteSetupLine } from '../../tools/kernel-lab/index.js';
 
 // Bridge ports get fixed MACs so that br0 (which takes its smallest port MAC) picks the same port in both worlds;
 // veth-b is the smaller one on purpose. br1 has an explicit address, so it keeps it and its own FDB entry is
-// listed. The pods' eth0 MACs stay random and are mapped device by device. veth-d is up with its peer down.
+// listed. The pods' eth0 MACs stay random and are mapped device by device. veth-d is up with its peer down
+// (LOWERLAYERDOWN, M-DOWN, `linkdown` routes); br2 never had a port (UNKNOWN, carrier on).
 const SETUP = [
   'ip link set lo up',
   'ip netns add a',
@@ -234,6 +236,7 @@ function normalise(view: View, text: string, macs: Map<string, string> | null): 
           .some((w) => w.includes(':')),
     );
   // Same reason: the IPv6 multicast groups every IPv6 interface joins (ff02::1, ff02::6a, solicited-node).
+  // 01:00:5e:00:00:6a (224.0.0.106, multicast router discovery on an up bridge) is not normalised: it matches.
   if (view === 'bridge fdb show') lines = lines.filter((l) => !l.startsWith('33:33:'));
   // MAC values are random in both worlds: real ones are replaced by the emulator's MAC of the same device.
   if (macs) lines = lines.map((l) => l.replace(MAC, (m) => macs.get(m) ?? m));
