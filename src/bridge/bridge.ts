@@ -37,6 +37,7 @@ export class Bridge extends NetDev {
   /** MTU set explicitly; otherwise the bridge follows its smallest port's MTU. */
   mtuSet = false;
   private portSeq = 0;
+  private hadPorts = false;
 
   constructor(ns: NetNs, name: string, ifindex: number, mac: Mac) {
     super(ns, name, ifindex, mac, 1500);
@@ -132,7 +133,13 @@ export class Bridge extends NetDev {
 
   private recalcMac(): void {
     this.ensureOwnEntry();
-    if (this.macSet || this.ports.size === 0) return;
+    if (this.macSet) return;
+    if (this.ports.size === 0) {
+      // br_stp_recalculate_bridge_id: the last port gone, a bridge without an assigned address has none.
+      if (this.hadPorts && this.mac !== 0) this.setMac(0);
+      return;
+    }
+    this.hadPorts = true;
     let min = Number.POSITIVE_INFINITY;
     for (const p of this.ports.values()) if (p.dev.mac < min) min = p.dev.mac;
     if (min !== this.mac) this.setMac(min);

@@ -28,6 +28,12 @@ export function dropSkb(ns: NetNs, skb: Skb, reason: DropReason, detail: string,
   if (tr.tracing) tr.emit(ns.name, skb.id, 'drop', dev === undefined ? { reason, detail } : { reason, detail, dev });
 }
 
+/** A device that is down (DEV_DOWN) or up without carrier (NO_CARRIER: a veth whose peer is down) passes nothing. */
+function notRunning(ns: NetNs, skb: Skb, dev: NetDev): void {
+  if (dev.adminUp) dropSkb(ns, skb, 'NO_CARRIER', `${dev.name} has no carrier`, dev.name);
+  else dropSkb(ns, skb, 'DEV_DOWN', `${dev.name} is down`, dev.name);
+}
+
 export function netifReceiveLater(dev: NetDev, skb: Skb, from: NetDev | null, delay: Nanos): void {
   dev.ns.kernel.queue.schedule(delay, () => netifReceive(dev, skb, from));
 }
@@ -37,7 +43,7 @@ export function netifReceive(dev: NetDev, skb: Skb, from: NetDev | null): void {
   const ns = dev.ns;
   if (!dev.running) {
     dev.stats.rxDropped++;
-    dropSkb(ns, skb, 'DEV_DOWN', `${dev.name} is not running`, dev.name);
+    notRunning(ns, skb, dev);
     return;
   }
   if (++skb.hops > MAX_HOPS) {
@@ -93,8 +99,9 @@ export function deliverSkb(ns: NetNs, skb: Skb): void {
 export function devQueueXmit(dev: NetDev, skb: Skb): void {
   const ns = dev.ns;
   if (!dev.running) {
+    // Linux counts these in TX dropped and taps never see them (tcpdump shows nothing on a NO-CARRIER veth).
     dev.stats.txDropped++;
-    dropSkb(ns, skb, 'DEV_DOWN', `${dev.name} is not running`, dev.name);
+    notRunning(ns, skb, dev);
     return;
   }
   skb.dev = dev;
@@ -103,7 +110,9 @@ export function devQueueXmit(dev: NetDev, skb: Skb): void {
   dev.stats.txPackets++;
   dev.stats.txBytes += skb.end - h;
   const tr = ns.kernel.tracer;
-  if (tr.capturing) tr.frame(ns.name, dev.name, b.subarray(h, skb.end), 'tx');
+  // libpcap drops the outgoing copy of a loopback packet (it reads it again as incoming), so tcpdump on `lo`
+  // shows each packet once; the trace keeps both directions.
+  if (tr.capturing && dev.kind !== 'loopback') tr.frame(ns.name, dev.name, b.subarray(h, skb.end), 'tx');
   if (tr.tracing)
     tr.emit(ns.name, skb.id, 'dev', {
       dir: 'tx',

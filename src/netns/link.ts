@@ -1,7 +1,7 @@
 // Link configuration as `ip link` performs it (rtnetlink newlink/setlink/dellink): creating veth pairs and dummy
 // devices, up/down (with the NETDEV_UP/DOWN consequences for routes and neighbours), moving a device to another
-// namespace (it goes down and loses its addresses, keeps its ifindex when free), renaming (only while down), MTU
-// and MAC changes. Device kinds owned by extensions (bridge, vxlan) register a factory via `registerLinkKind`.
+// namespace (it goes down and loses its addresses, keeps its ifindex when free), renaming (also while up, as Linux
+// allows since 6.2), MTU and MAC changes. Device kinds owned by extensions (bridge) are created by those modules.
 
 import type { Mac } from '../wire/addr.js';
 import { Dummy } from './dummy.js';
@@ -44,6 +44,9 @@ export function createVeth(ns: NetNs, s: VethSpec): [Veth, Veth] {
   if (s.mac !== undefined) dev.macSet = true;
   pns.registerDev(peer);
   ns.registerDev(dev);
+  // veth_newlink turns the carrier off on both ends once registered.
+  peer.carrierLost();
+  dev.carrierLost();
   return [dev, peer];
 }
 
@@ -65,9 +68,15 @@ export function linkSetUp(dev: NetDev): void {
 
 export function linkSetDown(dev: NetDev): void {
   if (!dev.adminUp) return;
+  // veth_close: if both ends were up, both lose their carrier (also when the end is leaving for another namespace).
+  const lostCarrier = dev instanceof Veth && dev.peer.adminUp;
   dev.adminUp = false;
   dev.ns.notify('down', dev);
   notifyPeerCarrier(dev);
+  if (lostCarrier) {
+    dev.carrierLost();
+    dev.peer.carrierLost();
+  }
 }
 
 function notifyPeerCarrier(dev: NetDev): void {

@@ -1,6 +1,7 @@
 // A network device (struct net_device): name, ifindex, MAC, MTU, administrative and carrier state, an optional
 // master (a bridge) and rx handler. Subclasses implement `xmit` (ndo_start_xmit). Operational state follows the
-// kernel's RFC 2863 mapping as `ip link` prints it: UP, DOWN, LOWERLAYERDOWN (veth whose peer is down), UNKNOWN (lo).
+// kernel's RFC 2863 mapping as `ip link` prints it: UP, DOWN, LOWERLAYERDOWN (a veth whose peer is down, see veth.ts),
+// UNKNOWN (lo).
 
 import type { DevKind } from '../trace/topology.js';
 import type { Mac } from '../wire/addr.js';

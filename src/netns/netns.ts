@@ -71,10 +71,10 @@ export class NetNs {
     this.sysctl.removeDevice(dev.name);
   }
 
+  /** dev_change_name. Since Linux 6.2 an up device may be renamed too (the EBUSY refusal was dropped). */
   renameDev(dev: NetDev, to: string): void {
     if (dev.name === to) return;
     if (this.devs.has(to)) throw new NetlinkError('RTNETLINK answers: File exists', 'EEXIST');
-    if (dev.adminUp) throw new NetlinkError('RTNETLINK answers: Device or resource busy', 'EBUSY');
     this.devs.delete(dev.name);
     this.sysctl.renameDevice(dev.name, to);
     dev.name = to;

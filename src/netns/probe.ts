@@ -82,7 +82,8 @@ export function strerror(errno: string): string {
 /** What iputils ping prints when connect() on its socket fails (a prohibit route gives EACCES, which ping reads
  * as a broadcast destination or a firewall). */
 export function pingConnectErrorText(errno: string): string {
-  if (errno === 'EACCES') return 'ping: Do you want to ping broadcast? Then -b. If not, check your local firewall rules';
+  if (errno === 'EACCES')
+    return 'ping: Do you want to ping broadcast? Then -b. If not, check your local firewall rules';
   return `ping: connect: ${strerror(errno)}`;
 }
 

@@ -214,8 +214,12 @@ export class Sysctl {
     throw unknownKey(key);
   }
 
-  /** Writing all.forwarding also sets every device's and default's forwarding, as devinet_sysctl_forward does. */
+  /**
+   * Changing all.forwarding also sets every device's and default's forwarding, as devinet_sysctl_forward does —
+   * only on a change: writing the value it already has leaves per-device settings alone.
+   */
   private setForwarding(v: number): void {
+    if (v === this.all.forwarding) return;
     this.all.forwarding = v;
     this.default.forwarding = v;
     for (const c of this.dev.values()) c.forwarding = v;

@@ -1,7 +1,7 @@
 // A small but real TCP (net/ipv4/tcp_*.c): three-way handshake with the options Linux puts in a SYN (MSS from the
-// route's MTU or advmss, SACK permitted, timestamps, window scale 7), one request and one response, and FIN close
+// route's MTU or advmss, SACK permitted, timestamps, window scale 10), one request and one response, and FIN close
 // with TIME_WAIT. The initial window is the largest multiple of the MSS under 65535 (64240 for MSS 1460; the
-// SYN-ACK uses MSS minus the timestamp option, giving 65160); later segments carry that window scaled by 2^7.
+// SYN-ACK uses MSS minus the timestamp option, giving 65160); later segments carry that window scaled by 2^10.
 // A segment for no socket is answered with RST as tcp_v4_send_reset does (DF set, IP id 0); a RST or ICMP error
 // while connecting ends the connect. Initial sequence numbers, the timestamp offset and the IP id counter come from
 // the seeded PRNG. Limits: no retransmission of data (only SYN, at 1 s then doubling), no congestion control, no
@@ -44,7 +44,12 @@ export type TcpState =
   | 'TIME_WAIT'
   | 'CLOSED';
 
-const WSCALE = 7;
+/**
+ * tcp_select_initial_window: the scale that lets tcp_rmem[2] be advertised, ilog2(tcp_rmem[2]) − 15. Recent
+ * kernels (the 6.18 reference in tools/kernel-lab/NOTES.md §7) default tcp_rmem[2] to 32 MB, giving 10; kernels
+ * with the older 6 MB default send 7.
+ */
+const WSCALE = 10;
 const TIME_WAIT_NS = 60e9;
 const text = new TextDecoder();
 

@@ -1,7 +1,8 @@
 // Virtual Ethernet pairs (drivers/net/veth.c): what one end transmits the other receives after the link delay.
-// An end has carrier only while its peer is administratively up, so `ip link` shows LOWERLAYERDOWN and frames are
-// dropped until both ends are up. Deleting either end deletes both. Moving an end to another namespace keeps its
-// ifindex when free there, which is why a pod's `eth0@if7` names the host end's index.
+// An end has carrier only while its peer is administratively up, so frames are dropped until both ends are up;
+// `ip link` then shows NO-CARRIER and LOWERLAYERDOWN or DOWN, as linkwatch decided at the last carrier loss (below).
+// Deleting either end deletes both. Moving an end to another namespace keeps its ifindex when free there, which is
+// why a pod's `eth0@if7` names the host end's index.
 
 import type { DevKind } from '../trace/topology.js';
 import type { Mac } from '../wire/addr.js';
@@ -20,6 +21,43 @@ export class Veth extends NetDev {
 
   override carrier(): boolean {
     return this.peer.adminUp;
+  }
+
+  /** The operational state linkwatch stored at this end's last carrier loss; null before the first. */
+  private noCarrierState: string | null = null;
+
+  /**
+   * netif_carrier_off → linkwatch_fire_event: the kernel works out the new operstate later, once the configuration
+   * change is over (after a move, the end is already in its new namespace), and keeps it until the next carrier
+   * change — `ip link set … up` on an end whose peer is still down does not recompute it.
+   */
+  carrierLost(): void {
+    this.ns.kernel.queue.schedule(0, () => {
+      this.noCarrierState = this.defaultOperstate();
+    });
+  }
+
+  /**
+   * default_operstate without carrier: LOWERLAYERDOWN only when the device holding the peer's ifindex *in this
+   * end's own namespace* exists and has no carrier — the peer itself when both ends share a namespace. A peer in
+   * another namespace therefore gives DOWN when that index is free here, or belongs to a device with carrier, or is
+   * this end's own index (both ends are often ifindex 2), and LOWERLAYERDOWN when the index is held by a device
+   * without carrier (tools/kernel-lab/NOTES.md §10 and checks in real namespaces).
+   */
+  private defaultOperstate(): string {
+    const iflink = this.peer.ifindex;
+    if (iflink === this.ifindex) return 'DOWN';
+    const other = this.ns.byIndex.get(iflink);
+    if (!other) return 'DOWN';
+    // A veth's carrier bit is on only while both of its ends are up.
+    const carrierOk = other instanceof Veth ? other.adminUp && other.peer.adminUp : other.carrier();
+    return carrierOk ? 'DOWN' : 'LOWERLAYERDOWN';
+  }
+
+  override operState(): string {
+    if (!this.adminUp) return 'DOWN';
+    if (this.carrier()) return 'UP';
+    return this.noCarrierState ?? this.defaultOperstate();
   }
 
   override iflink(): { ifindex: number; sameNs: boolean } {

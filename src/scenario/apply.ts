@@ -66,7 +66,8 @@ function applyInner(k: Kernel, cmd: Command): void {
       return;
     case 'linkAddVeth': {
       const devNs = cmd.netns !== undefined ? nsOf(k, nsName(cmd.netns)) : ns;
-      const peerNs = cmd.peer.netns !== undefined ? nsOf(k, nsName(cmd.peer.netns)) : devNs;
+      // The peer goes where the command runs unless its own `netns` says otherwise (not where `netns` put the first end).
+      const peerNs = cmd.peer.netns !== undefined ? nsOf(k, nsName(cmd.peer.netns)) : ns;
       const [dev, peer] = createVeth(devNs, {
         name: cmd.name,
         peerName: cmd.peer.name,
@@ -166,8 +167,7 @@ function applyInner(k: Kernel, cmd: Command): void {
             : cmd.nud === 'stale'
               ? 'STALE'
               : 'REACHABLE';
-      if (cmd.lladdr === undefined && state !== 'NOARP')
-        throw new NetlinkError('a neighbour entry needs lladdr (podwire does not model incomplete static entries)');
+      if (cmd.lladdr === undefined) throw new NetlinkError('Error: No link layer address given.');
       try {
         ns.neigh.addStatic(dev, cmd.dst, cmd.lladdr ?? 0, state, cmd.op === 'replace');
       } catch (e) {

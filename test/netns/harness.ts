@@ -231,7 +231,10 @@ export interface IpFrame {
   nh: number;
 }
 
-export function ipFrames(r: Pick<CaseRun, 'frames'>, where?: { ns?: string; dev?: string; dir?: 'rx' | 'tx' }): IpFrame[] {
+export function ipFrames(
+  r: Pick<CaseRun, 'frames'>,
+  where?: { ns?: string; dev?: string; dir?: 'rx' | 'tx' },
+): IpFrame[] {
   const out: IpFrame[] = [];
   for (const f of r.frames) {
     if (where?.ns !== undefined && f.ns !== where.ns) continue;
@@ -261,7 +264,10 @@ export interface ArpFrame {
   ethDst: number;
 }
 
-export function arpFrames(r: Pick<CaseRun, 'frames'>, where?: { ns?: string; dev?: string; dir?: 'rx' | 'tx' }): ArpFrame[] {
+export function arpFrames(
+  r: Pick<CaseRun, 'frames'>,
+  where?: { ns?: string; dev?: string; dir?: 'rx' | 'tx' },
+): ArpFrame[] {
   const out: ArpFrame[] = [];
   for (const f of r.frames) {
     if (where?.ns !== undefined && f.ns !== where.ns) continue;
@@ -271,17 +277,5 @@ export function arpFrames(r: Pick<CaseRun, 'frames'>, where?: { ns?: string; dev
     const a = parseArp(f.data, ETH_HLEN);
     out.push({ frame: f, op: a.op, spa: formatIpv4(a.spa), tpa: formatIpv4(a.tpa), ethDst: readMac(f.data, 0) });
   }
-  return out;
-}
-
-/** Replaces every MAC address of `k`'s devices in `text` by `<ns:dev>`, so output can be compared by shape. */
-export function macsAsNames(k: Kernel, text: string): string {
-  let out = text;
-  for (const ns of k.namespaces.values())
-    for (const d of ns.devices()) {
-      if (d.mac === 0) continue;
-      const m = d.mac.toString(16).padStart(12, '0').match(/../g)!.join(':');
-      out = out.replaceAll(m, `<${ns.name}:${d.name}>`);
-    }
   return out;
 }

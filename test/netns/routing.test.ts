@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { showRoutes, topology } from '../../src/index.js';
 import { RT_TABLE_LOCAL } from '../../src/netns/fib.js';
-import { type Case, cases, ipFrames, arpFrames, build, act } from './harness.js';
+import { type RouteSpec, routeModify } from '../../src/netns/route.js';
+import { act, arpFrames, build, type Case, cases, ipFrames } from './harness.js';
 
 /** Host h with two links: eth1 to r1 (10.0.1.0/24), eth2 to r2 (10.0.2.0/24). r1 and r2 both own 10.9.1.5 and
  * 10.9.2.5 on lo, so which router answered shows only in the path. */
@@ -62,13 +63,21 @@ describe('route selection', () => {
   cases([
     {
       name: 'longest prefix wins: /24 via r2 beats /16 via r1',
-      setup: [...TWO_ROUTERS, 'ip -n h route add 10.9.0.0/16 via 10.0.1.254', 'ip -n h route add 10.9.1.0/24 via 10.0.2.254'],
+      setup: [
+        ...TWO_ROUTERS,
+        'ip -n h route add 10.9.0.0/16 via 10.0.1.254',
+        'ip -n h route add 10.9.1.0/24 via 10.0.2.254',
+      ],
       action: { ping: { from: 'h', to: '10.9.1.5' } },
       expect: { result: 'reachable', replyFrom: '10.9.1.5', replyTtl: 64, ...VIA_R2 },
     },
     {
       name: 'an address outside the /24 falls back to the /16',
-      setup: [...TWO_ROUTERS, 'ip -n h route add 10.9.1.0/24 via 10.0.2.254', 'ip -n h route add 10.9.0.0/16 via 10.0.1.254'],
+      setup: [
+        ...TWO_ROUTERS,
+        'ip -n h route add 10.9.1.0/24 via 10.0.2.254',
+        'ip -n h route add 10.9.0.0/16 via 10.0.1.254',
+      ],
       action: { ping: { from: 'h', to: '10.9.2.5' } },
       expect: { result: 'reachable', replyFrom: '10.9.2.5', ...VIA_R1 },
     },
@@ -286,7 +295,11 @@ describe('route refusals (iproute2 messages)', () => {
     'ip -n b link set eth0 up',
   ];
   const refused: { name: string; lines: string[]; error: string }[] = [
-    { name: 'gateway not on a connected subnet', lines: ['ip -n a route add 10.9.0.0/16 via 10.5.5.5'], error: 'Error: Nexthop has invalid gateway.' },
+    {
+      name: 'gateway not on a connected subnet',
+      lines: ['ip -n a route add 10.9.0.0/16 via 10.5.5.5'],
+      error: 'Error: Nexthop has invalid gateway.',
+    },
     {
       name: 'gateway is the subnet broadcast address',
       lines: ['ip -n a route add 10.9.0.0/16 via 10.0.0.255'],
@@ -307,7 +320,11 @@ describe('route refusals (iproute2 messages)', () => {
       lines: ['ip -n a route add 10.9.0.0/16 via 10.0.0.2', 'ip -n a route add 10.9.0.0/16 via 10.0.0.3'],
       error: 'RTNETLINK answers: File exists',
     },
-    { name: 'del of a missing route', lines: ['ip -n a route del 10.99.0.0/16'], error: 'RTNETLINK answers: No such process' },
+    {
+      name: 'del of a missing route',
+      lines: ['ip -n a route del 10.99.0.0/16'],
+      error: 'RTNETLINK answers: No such process',
+    },
     {
       name: 'del naming the wrong gateway',
       lines: ['ip -n a route add 10.9.0.0/16 via 10.0.0.2', 'ip -n a route del 10.9.0.0/16 via 10.0.0.7'],
@@ -319,11 +336,6 @@ describe('route refusals (iproute2 messages)', () => {
       error: 'Error: Invalid prefsrc address.',
     },
     {
-      name: 'host bits set in the prefix',
-      lines: ['ip -n a route add 10.9.0.1/16 via 10.0.0.2'],
-      error: 'Error: Invalid prefix for given prefix length.',
-    },
-    {
       name: 'gateway behind a device that went down (its connected route is gone)',
       lines: ['ip -n a link set eth0 down', 'ip -n a route add 10.9.0.0/16 via 10.0.0.2'],
       error: 'Error: Nexthop has invalid gateway.',
@@ -333,6 +345,27 @@ describe('route refusals (iproute2 messages)', () => {
     it(`refuses: ${c.name}`, () => {
       expect(() => topology([...base, ...c.lines])).toThrow(c.error);
     });
+
+  it('refuses host bits in the prefix (the kernel check, below the command parser)', () => {
+    const k = topology(base);
+    const spec: RouteSpec = {
+      op: 'add',
+      type: 'unicast',
+      dst: 0x0a090001,
+      len: 16,
+      gw: 0x0a000002,
+      dev: null,
+      metric: null,
+      prefsrc: null,
+      table: 254,
+      proto: null,
+      scope: null,
+      onlink: false,
+      mtu: null,
+      advmss: null,
+    };
+    expect(() => routeModify(k.netns('a'), spec)).toThrow('Error: Invalid prefix for given prefix length.');
+  });
 
   const accepted: { name: string; lines: string[]; shows: string }[] = [
     {
@@ -397,14 +430,16 @@ describe('routes follow the device state', () => {
   it('an address added while the device is down gets its routes when it comes up', () => {
     const k = topology([
       'ip netns add a',
-      'ip link add eth0 netns a type veth peer name p0',
+      'ip link add eth0 type veth peer name p0',
+      'ip link set eth0 netns a',
       'ip -n a addr add 10.0.0.1/24 dev eth0',
       'ip link set p0 up',
     ]);
     expect(showRoutes(k.netns('a'))).toBe('');
     const k2 = topology([
       'ip netns add a',
-      'ip link add eth0 netns a type veth peer name p0',
+      'ip link add eth0 type veth peer name p0',
+      'ip link set eth0 netns a',
       'ip -n a addr add 10.0.0.1/24 dev eth0',
       'ip link set p0 up',
       'ip -n a link set eth0 up',
