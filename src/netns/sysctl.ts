@@ -64,7 +64,8 @@ export class Sysctl {
   icmpEchoIgnoreAll = 0;
   icmpEchoIgnoreBroadcasts = 1;
   ipLocalPortRange: [number, number] = [32768, 60999];
-  bridgeNfCallIptables = 0;
+  /** 1 as soon as br_netfilter is loaded (built in on current kernels); kubeadm checks for it. */
+  bridgeNfCallIptables = 1;
   readonly all: DevConf = { ...DEVCONF_DEFAULTS };
   readonly default: DevConf = { ...DEVCONF_DEFAULTS };
   readonly dev = new Map<string, DevConf>();

@@ -4,7 +4,7 @@
 // SYN-ACK uses MSS minus the timestamp option, giving 65160); later segments carry that window scaled by 2^10.
 // A segment for no socket is answered with RST as tcp_v4_send_reset does (DF set, IP id 0); a RST or ICMP error
 // while connecting ends the connect. Initial sequence numbers, the timestamp offset and the IP id counter come from
-// the seeded PRNG. Limits: no retransmission of data (only SYN, at 1 s then doubling), no congestion control, no
+// the seeded PRNG. Limits: no retransmission of data (only SYN: four times 1 s apart, then doubling), no congestion control, no
 // out-of-order queue (segments must arrive in order), no SACK blocks, no keepalive, no urgent data.
 
 import type { Nanos } from '../sim/events.js';
@@ -49,6 +49,8 @@ export type TcpState =
  * kernels (the 6.18 reference in tools/kernel-lab/NOTES.md §7) default tcp_rmem[2] to 32 MB, giving 10; kernels
  * with the older 6 MB default send 7.
  */
+/** net.ipv4.tcp_syn_linear_timeouts default. */
+const SYN_LINEAR_TIMEOUTS = 4;
 const WSCALE = 10;
 const TIME_WAIT_NS = 60e9;
 const text = new TextDecoder();
@@ -190,20 +192,24 @@ export class TcpSock {
     this.rcvWnd = initialWindow(this.advmss);
     this.setState('SYN_SENT');
     this.send(TCP_SYN, undefined, this.synOptions());
-    let backoff = 1e9;
-    let at = 0;
+    // SYN retransmission: tcp_syn_linear_timeouts (4) retries 1 s apart, then the RTO doubles (2 s, 4 s, …).
     const q = this.ns.kernel.queue;
     const gen = ++this.synTimerGen;
+    let retries = 0;
+    let rto = 1e9;
+    let at = 0;
     const retransmit = () => {
       if (this.state !== 'SYN_SENT' || gen !== this.synTimerGen) return;
-      at += backoff;
-      backoff *= 2;
-      if (at + backoff > waitNs) return;
       this.sndNxt = this.iss;
       this.send(TCP_SYN, undefined, this.synOptions());
-      q.schedule(backoff, retransmit);
+      schedule();
     };
-    q.schedule(backoff, retransmit);
+    const schedule = () => {
+      if (++retries > SYN_LINEAR_TIMEOUTS) rto *= 2;
+      at += rto;
+      if (at < waitNs) q.schedule(rto, retransmit);
+    };
+    schedule();
     q.schedule(waitNs, () => {
       if (this.state === 'SYN_SENT') this.fail('timeout', 'connect: Connection timed out');
       else if (this.state !== 'CLOSED' && this.state !== 'TIME_WAIT')

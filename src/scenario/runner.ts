@@ -18,7 +18,7 @@ import { ScenarioError } from './errors.js';
 import type { Scenario, Step } from './types.js';
 
 /** How long a client waits for an answer (ping -W, connect timeout) in virtual time. */
-export const STEP_WAIT_NS: Nanos = 5e9;
+export const STEP_WAIT_NS: Nanos = 4e9;
 /** Time left after a client finishes for trailing packets of the same exchange. */
 export const STEP_GRACE_NS: Nanos = 200e6;
 
