@@ -25,13 +25,14 @@ const ICMP_CODES: Record<Exclude<RejectWith, 'tcp-reset'>, number> = {
   'icmp-admin-prohibited': 13,
 };
 
-export function nfReject(ns: NetNs, skb: Skb, kind: RejectWith): void {
-  if (kind === 'tcp-reset') nfSendReset(ns, skb);
-  else icmpSend(ns, skb, ICMP_DEST_UNREACH, ICMP_CODES[kind], 0);
+/** `attach` lets conntrack tie the reply to the rejected packet's connection (nf_ct_attach). */
+export function nfReject(ns: NetNs, skb: Skb, kind: RejectWith, attach?: (out: Skb) => void): void {
+  if (kind === 'tcp-reset') nfSendReset(ns, skb, attach);
+  else icmpSend(ns, skb, ICMP_DEST_UNREACH, ICMP_CODES[kind], 0, attach);
 }
 
 /** nf_send_reset. */
-export function nfSendReset(ns: NetNs, skbIn: Skb): void {
+export function nfSendReset(ns: NetNs, skbIn: Skb, attach?: (out: Skb) => void): void {
   const b = skbIn.buf;
   const nh = skbIn.nh;
   if (ipProto(b, nh) !== IPPROTO_TCP || ipFragOffset(b, nh) !== 0) return;
@@ -71,6 +72,7 @@ export function nfSendReset(ns: NetNs, skbIn: Skb): void {
       action: 'reset',
       detail: `REJECT --reject-with tcp-reset answering packet ${skbIn.id}`,
     });
+  attach?.(out);
   traceRoute(ns, out, dst, rt);
   ipLocalOut(ns, out, rt);
 }

@@ -141,6 +141,10 @@ export interface Match {
   matches(ctx: PacketCtx): boolean;
   /** iptables-save text of this match, e.g. `-m tcp --dport 80`. */
   save(): string;
+  /** `iptables -L` text of this match, e.g. `tcp dpt:80` (numeric: `-n` given). Absent: nothing is listed. */
+  print?(numeric: boolean): string;
+  /** Hooks the match is valid in (undefined = any), checked at load like the kernel's hook masks. */
+  readonly hooks?: readonly NfHook[];
 }
 
 export type TargetResult =
@@ -164,6 +168,12 @@ export interface Target {
   readonly hooks?: readonly NfHook[];
   /** Chain this target jumps or goes to (for loop detection and missing-chain errors). */
   readonly jumpTo?: string;
+  /** `-g CHAIN` rather than `-j CHAIN`. */
+  readonly goto?: boolean;
+  /** `iptables -L` text after the addresses, e.g. `to:10.0.0.2:80` (numeric: `-n` given). */
+  print?(numeric: boolean): string;
+  /** Name in the target column of `iptables -L` when it differs from `name` (NOTRACK lists as CT). */
+  readonly listName?: string;
 }
 
 export interface AddrSpec {

@@ -34,7 +34,15 @@ function isBroadcastOrMulticast(ns: NetNs, a: Ipv4): boolean {
 }
 
 /** icmp_send: an ICMP error about `skbIn` (skbIn.nh at its IP header). `info` is the MTU for frag-needed. */
-export function icmpSend(ns: NetNs, skbIn: Skb, type: number, code: number, info: number): void {
+export function icmpSend(
+  ns: NetNs,
+  skbIn: Skb,
+  type: number,
+  code: number,
+  info: number,
+  /** Called with the error before it is sent (netfilter attaches the offending packet's connection: nf_ct_attach). */
+  attach?: (out: Skb) => void,
+): void {
   const b = skbIn.buf;
   const nh = skbIn.nh;
   if (nh < 0) return;
@@ -98,6 +106,7 @@ export function icmpSend(ns: NetNs, skbIn: Skb, type: number, code: number, info
       to: formatIpv4(src),
       reason: `about packet ${skbIn.id} ${formatIpv4(src)} > ${formatIpv4(dst)}`,
     });
+  attach?.(out);
   traceRoute(ns, out, src, rt);
   ipLocalOut(ns, out, rt);
 }

@@ -1,0 +1,66 @@
+// The netfilter model as the rest of podwire (and library users) drive it: the commands of a node's shell —
+// `iptables …`, `iptables-restore`, `iptables-save`, `conntrack -L/-D/-F` — applied to one namespace.
+
+import type { Kernel } from '../netns/kernel.js';
+import type { NetNs } from '../netns/netns.js';
+import { argsOf } from './args.js';
+import { applyIptablesCommand, parseIptablesArgs } from './command.js';
+import { type CtFilter, formatConntrackList } from './conntrack/index.js';
+import { netfilterOf, type NsNetfilter } from './netfilter.js';
+import { applyRestore, parseRestore, type RestoreOptions } from './restore.js';
+import { formatSave, type SaveOptions } from './save.js';
+import type { SrcPos } from './types.js';
+
+export { IptablesError } from './errors.js';
+export { netfilterOf, NsNetfilter } from './netfilter.js';
+export type { RestoreOptions } from './restore.js';
+export type { SaveOptions } from './save.js';
+
+/** Makes every namespace (existing and future) able to hold iptables rules. Rules hook in when written. */
+export function enableNetfilter(k: Kernel): void {
+  k.onNetnsCreated((ns) => {
+    netfilterOf(ns);
+  });
+}
+
+/** `iptables-restore [--noflush]` with `text` on standard input. Atomic: on error nothing changes. */
+export function iptablesRestore(
+  ns: NetNs,
+  text: string,
+  opts: RestoreOptions & { file?: string; firstLine?: number } = {},
+): void {
+  const nf = netfilterOf(ns);
+  applyRestore(nf.state, parseRestore(text, opts.file ?? '<iptables-restore>', opts.firstLine ?? 1, opts));
+  nf.sync();
+}
+
+/** `iptables-save [-c] [-t table]`. */
+export function iptablesSave(ns: NetNs, opts: SaveOptions = {}): string {
+  return formatSave(netfilterOf(ns).state, opts);
+}
+
+/** One `iptables …` command line (without the program name); returns what it prints. */
+export function iptables(ns: NetNs, words: readonly string[], pos?: SrcPos): string {
+  const nf = netfilterOf(ns);
+  const out = applyIptablesCommand(nf.state, parseIptablesArgs(argsOf(words), pos));
+  nf.sync();
+  return out;
+}
+
+/** `conntrack -L` of the namespace (empty when nothing enabled connection tracking there). */
+export function conntrackList(ns: NetNs): string {
+  const nf = netfilterOf(ns);
+  return nf.conntrack ? formatConntrackList(nf.conntrack, ns.kernel.now) : '';
+}
+
+/** `conntrack -D` with a filter (kube-proxy's stale UDP cleanup); returns the number deleted. */
+export function conntrackDelete(ns: NetNs, filter: CtFilter): number {
+  const nf: NsNetfilter = netfilterOf(ns);
+  return nf.conntrack ? nf.conntrack.deleteWhere(filter).length : 0;
+}
+
+/** `conntrack -F`. */
+export function conntrackFlush(ns: NetNs): number {
+  const nf = netfilterOf(ns);
+  return nf.conntrack ? nf.conntrack.flush() : 0;
+}
