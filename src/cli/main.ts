@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { showFdb } from '../bridge/show.js';
+import { conntrackList, iptablesSave } from '../iptables/index.js';
 import type { Kernel } from '../netns/kernel.js';
 import type { ProbeOutcome } from '../netns/probe.js';
 import { showAddrsBrief, showLinksBrief, showNeigh, showRoutes } from '../netns/show.js';
@@ -225,12 +226,20 @@ export async function main(argv: string[], io: Io): Promise<number> {
     )
     .command(
       'show <scenario> <namespace> <what>',
-      'print links|addr|routes|neigh|fdb of a namespace after setup, like ip -br link / ip -br addr / ip route / ip neigh / bridge fdb show',
+      'print links|addr|routes|neigh|fdb|iptables|conntrack of a namespace after setup, like ip -br link / ip -br addr / ip route / ip neigh / bridge fdb show / iptables-save / conntrack -L',
       (y) =>
         y
           .positional('scenario', { type: 'string', demandOption: true })
           .positional('namespace', { type: 'string', demandOption: true })
-          .positional('what', { choices: ['links', 'addr', 'routes', 'neigh', 'fdb'] as const, demandOption: true })
+          .positional('what', {
+            choices: ['links', 'addr', 'routes', 'neigh', 'fdb', 'iptables', 'conntrack'] as const,
+            demandOption: true,
+          })
+          .option('counters', {
+            type: 'boolean',
+            default: false,
+            describe: 'iptables: print counters like iptables-save -c',
+          })
           .option('table', { type: 'string', describe: 'routing table for routes: main, local, all or a number' })
           .option('after-steps', { type: 'boolean', default: false, describe: 'run the steps first' }),
       (a) => {
@@ -262,6 +271,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
             return;
           case 'fdb':
             io.out(showFdb(ns));
+            return;
+          case 'iptables':
+            io.out(iptablesSave(ns, { counters: a.counters }));
+            return;
+          case 'conntrack':
+            io.out(conntrackList(ns));
             return;
         }
       },
