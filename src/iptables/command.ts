@@ -6,10 +6,10 @@
 
 import { type Arg, ArgCursor, failAt, shifted } from './args.js';
 import { IptablesError } from './errors.js';
+import { formatList, formatRulesS, type ListOptions } from './list.js';
 import type { ExtOption } from './rule-spec.js';
 import { instantiate, RuleBuilder, type RuleSpec, specTexts } from './rule-spec.js';
-import { formatList, formatRulesS, type ListOptions } from './list.js';
-import { isBuiltin, type NetfilterState, type TableTxn } from './state.js';
+import type { NetfilterState, TableTxn } from './state.js';
 import { type SrcPos, TABLE_NAMES, type TableName } from './types.js';
 import { parseDecimal } from './values.js';
 
@@ -152,29 +152,28 @@ function longName(tok: Arg): { name: string; inline?: Arg } {
   return { name: body.slice(0, eq), inline: shifted(tok, 3 + eq, body.slice(eq + 1)) };
 }
 
-/** getopt_long: an exact name wins, else a prefix that names a single option. */
-function resolveLong(
-  name: string,
-  builder: RuleBuilder,
-): { kind: 'builtin'; id: string; arg: ArgKind } | { kind: 'ext'; opt: ExtOption } | { kind: 'ambiguous'; names: string[] } | null {
+const LONG_EXACT = new Map(LONG.map(([n, id, arg]) => [n, { id, arg }]));
+
+type LongHit = { kind: 'builtin'; id: string; arg: ArgKind } | { kind: 'ext'; opt: ExtOption };
+
+/** getopt_long: an exact name wins, else a prefix that names a single option (aliases of one option agree). */
+function resolveLong(name: string, builder: RuleBuilder): LongHit | { kind: 'ambiguous'; names: string[] } | null {
+  const b = LONG_EXACT.get(name);
+  if (b) return { kind: 'builtin', ...b };
   const exts = builder.extOptions();
-  const exactB = LONG.find(([n]) => n === name);
-  if (exactB) return { kind: 'builtin', id: exactB[1], arg: exactB[2] };
   const exactE = exts.find((o) => o.name === name);
   if (exactE) return { kind: 'ext', opt: exactE };
-  const cands: { key: string; label: string; hit: { kind: 'builtin'; id: string; arg: ArgKind } | { kind: 'ext'; opt: ExtOption } }[] = [];
-  for (const [n, id, arg] of LONG) if (n.startsWith(name)) cands.push({ key: `b:${id}`, label: n, hit: { kind: 'builtin', id, arg } });
-  exts.forEach((o) => {
-    if (o.name.startsWith(name)) {
-      cands.push({ key: `e:${o.slot.name}:${o.spec.name}:${exts.indexOf(o)}`, label: o.name, hit: { kind: 'ext', opt: o } });
-    }
-  });
-  if (cands.length === 0 || name === '') return null;
-  // Aliases of one option (or the same slot's option) are not ambiguous.
-  const keys = new Set(
-    cands.map((c) => (c.hit.kind === 'builtin' ? c.key : `e:${c.hit.opt.slot.at.text}:${c.hit.opt.slot.name}:${c.hit.opt.spec.name}`)),
-  );
-  if (keys.size > 1) return { kind: 'ambiguous', names: cands.map((c) => c.label) };
+  if (name === '') return null;
+  const cands: { key: string; label: string; hit: LongHit }[] = [];
+  for (const [n, id, arg] of LONG) {
+    if (n.startsWith(name)) cands.push({ key: `b:${id}`, label: n, hit: { kind: 'builtin', id, arg } });
+  }
+  for (const o of exts) {
+    if (o.name.startsWith(name))
+      cands.push({ key: `e:${o.slotIndex}:${o.spec.name}`, label: o.name, hit: { kind: 'ext', opt: o } });
+  }
+  if (cands.length === 0) return null;
+  if (new Set(cands.map((c) => c.key)).size > 1) return { kind: 'ambiguous', names: cands.map((c) => c.label) };
   return cands[0]!.hit;
 }
 
@@ -252,7 +251,11 @@ export function parseIptablesArgs(words: readonly Arg[], pos?: SrcPos, opts: Par
         const p = needValue();
         const comma = p.text.indexOf(',');
         if (comma >= 0) {
-          builder.setCounters(tok, shifted(p, 0, p.text.slice(0, comma)), shifted(p, comma + 1, p.text.slice(comma + 1)));
+          builder.setCounters(
+            tok,
+            shifted(p, 0, p.text.slice(0, comma)),
+            shifted(p, comma + 1, p.text.slice(comma + 1)),
+          );
         } else {
           const b = cur.optional();
           if (b === undefined) failAt(tok, '-c requires packet and byte counter');
@@ -306,7 +309,8 @@ export function parseIptablesArgs(words: readonly Arg[], pos?: SrcPos, opts: Par
   };
 
   const command = (id: string, tok: Arg, value: Arg | undefined): void => {
-    const zeroWithList = (id === 'Z' && (st.cmd === 'L' || st.cmd === 'S')) || ((id === 'L' || id === 'S') && st.cmd === 'Z');
+    const zeroWithList =
+      (id === 'Z' && (st.cmd === 'L' || st.cmd === 'S')) || ((id === 'L' || id === 'S') && st.cmd === 'Z');
     if (st.cmd !== null && !zeroWithList) failAt(tok, `Can't use ${tok.text} with -${st.cmd}`);
     if (zeroWithList) {
       st.zero = true;
@@ -366,7 +370,8 @@ export function parseIptablesArgs(words: readonly Arg[], pos?: SrcPos, opts: Par
       let hit = resolveLong(name, builder);
       if (hit === null && builder.loadImplicit(w)) hit = resolveLong(name, builder);
       if (hit === null) failAt(w, `unknown option "--${name}"`);
-      if (hit.kind === 'ambiguous') failAt(w, `option '--${name}' is ambiguous; possibilities: ${hit.names.map((n) => `'--${n}'`).join(' ')}`);
+      if (hit.kind === 'ambiguous')
+        failAt(w, `option '--${name}' is ambiguous; possibilities: ${hit.names.map((n) => `'--${n}'`).join(' ')}`);
       if (hit.kind === 'ext') {
         handle({ kind: 'ext', opt: hit.opt, tok: w, ...(inline ? { inline } : {}) });
         continue;
@@ -396,23 +401,29 @@ export function parseIptablesArgs(words: readonly Arg[], pos?: SrcPos, opts: Par
   if (st.cmd === null || cmdTok === null) {
     failAt(words[0], 'no command specified');
   }
-  const base = { table, list: st.list, ...(cmdTok.pos ? { pos: cmdTok.pos } : {}), ...(st.chain?.pos ? { chainPos: st.chain.pos } : {}) };
+  const base = {
+    table,
+    list: st.list,
+    ...(cmdTok.pos ? { pos: cmdTok.pos } : {}),
+    ...(st.chain?.pos ? { chainPos: st.chain.pos } : {}),
+  };
   const chain = st.chain?.text;
   const needsRule = 'ACDIR'.includes(st.cmd) && !(st.cmd === 'D' && st.rulenum !== null);
   if (!needsRule && builder.firstRuleOption !== null && !(st.cmd === 'P' && onlyCounters(builder))) {
     failAt(builder.firstRuleOption, `Illegal option \`${builder.firstRuleOption.text}' with this command`);
   }
-  const rulenum = (a: Arg | null, what: string): number => {
+  const rulenum = (a: Arg | null): number => {
     if (a === null) return 1;
     const n = parseDecimal(a.text, 0x7fffffff);
     if (n === null || n < 1) failAt(a, `Invalid rule number \`${a.text}'`);
-    void what;
     return n;
   };
   const rule = (): RuleSpec => {
     if (chain !== undefined && isBuiltinName(chain)) {
-      if ((chain === 'PREROUTING' || chain === 'INPUT') && builder.hasOut) failAt(st.chain!, `Can't use -o with ${chain}`);
-      if ((chain === 'POSTROUTING' || chain === 'OUTPUT') && builder.hasIn) failAt(st.chain!, `Can't use -i with ${chain}`);
+      if ((chain === 'PREROUTING' || chain === 'INPUT') && builder.hasOut)
+        failAt(st.chain!, `Can't use -o with ${chain}`);
+      if ((chain === 'POSTROUTING' || chain === 'OUTPUT') && builder.hasIn)
+        failAt(st.chain!, `Can't use -i with ${chain}`);
     }
     return builder.finish(pos);
   };
@@ -422,12 +433,16 @@ export function parseIptablesArgs(words: readonly Arg[], pos?: SrcPos, opts: Par
     case 'C':
       return { ...base, cmd: { op: 'check', chain: chain!, rule: rule() } };
     case 'D':
-      if (st.rulenum !== null) return { ...base, cmd: { op: 'deleteNum', chain: chain!, rulenum: rulenum(st.rulenum, 'deletion') } };
+      if (st.rulenum !== null)
+        return { ...base, cmd: { op: 'deleteNum', chain: chain!, rulenum: rulenum(st.rulenum) } };
       return { ...base, cmd: { op: 'delete', chain: chain!, rule: rule() } };
     case 'I':
-      return { ...base, cmd: { op: 'insert', chain: chain!, rulenum: rulenum(st.rulenum, 'insertion'), rule: rule() } };
+      return { ...base, cmd: { op: 'insert', chain: chain!, rulenum: rulenum(st.rulenum), rule: rule() } };
     case 'R':
-      return { ...base, cmd: { op: 'replace', chain: chain!, rulenum: rulenum(st.rulenum, 'replacement'), rule: rule() } };
+      return {
+        ...base,
+        cmd: { op: 'replace', chain: chain!, rulenum: rulenum(st.rulenum), rule: rule() },
+      };
     case 'L':
     case 'S': {
       const op = st.cmd === 'L' ? 'list' : 'listRules';
@@ -436,7 +451,7 @@ export function parseIptablesArgs(words: readonly Arg[], pos?: SrcPos, opts: Par
         cmd: {
           op,
           ...(chain !== undefined ? { chain } : {}),
-          ...(st.rulenum !== null ? { rulenum: rulenum(st.rulenum, 'list') } : {}),
+          ...(st.rulenum !== null ? { rulenum: rulenum(st.rulenum) } : {}),
           zero: st.zero,
         },
       };
@@ -446,17 +461,32 @@ export function parseIptablesArgs(words: readonly Arg[], pos?: SrcPos, opts: Par
     case 'Z':
       return {
         ...base,
-        cmd: { op: 'zero', ...(chain !== undefined ? { chain } : {}), ...(st.rulenum !== null ? { rulenum: rulenum(st.rulenum, 'zero') } : {}) },
+        cmd: {
+          op: 'zero',
+          ...(chain !== undefined ? { chain } : {}),
+          ...(st.rulenum !== null ? { rulenum: rulenum(st.rulenum) } : {}),
+        },
       };
     case 'N':
       return { ...base, cmd: { op: 'newChain', chain: chain! } };
     case 'X':
       return { ...base, cmd: { op: 'deleteChain', ...(chain !== undefined ? { chain } : {}) } };
     case 'E':
-      return { ...base, cmd: { op: 'rename', chain: chain!, newName: st.second!.text, ...(st.second!.pos ? { newPos: st.second!.pos } : {}) } };
+      return {
+        ...base,
+        cmd: {
+          op: 'rename',
+          chain: chain!,
+          newName: st.second!.text,
+          ...(st.second!.pos ? { newPos: st.second!.pos } : {}),
+        },
+      };
     default: {
       const counters = builder.finish().counters;
-      return { ...base, cmd: { op: 'policy', chain: chain!, policy: st.second!.text, ...(counters ? { counters } : {}) } };
+      return {
+        ...base,
+        cmd: { op: 'policy', chain: chain!, policy: st.second!.text, ...(counters ? { counters } : {}) },
+      };
     }
   }
 }
@@ -531,25 +561,22 @@ export function applyIptablesCommand(state: NetfilterState, c: IptablesCommand):
     }
     const out =
       cmd.op === 'list'
-        ? formatList(state, c.table, { ...c.list, ...(cmd.chain !== undefined ? { chain: cmd.chain } : {}), ...(cmd.rulenum !== undefined ? { rulenum: cmd.rulenum } : {}) })
-        : formatRulesS(state, c.table, { verbose: c.list.verbose, ...(cmd.chain !== undefined ? { chain: cmd.chain } : {}), ...(cmd.rulenum !== undefined ? { rulenum: cmd.rulenum } : {}) });
+        ? formatList(state, c.table, {
+            ...c.list,
+            ...(cmd.chain !== undefined ? { chain: cmd.chain } : {}),
+            ...(cmd.rulenum !== undefined ? { rulenum: cmd.rulenum } : {}),
+          })
+        : formatRulesS(state, c.table, {
+            verbose: c.list.verbose,
+            ...(cmd.chain !== undefined ? { chain: cmd.chain } : {}),
+            ...(cmd.rulenum !== undefined ? { rulenum: cmd.rulenum } : {}),
+          });
     if (cmd.zero) state.update(c.table, (txn) => txn.zero(cmd.chain, undefined, c.chainPos ?? c.pos));
     return out;
   }
-  if (cmd.op === 'check') {
-    const txn = state.begin(c.table);
-    applyToTxn(txn, c);
-    return '';
-  }
   const txn = state.begin(c.table);
   applyToTxn(txn, c);
-  if ((cmd.op === 'flush' || cmd.op === 'zero' || cmd.op === 'deleteNum' || cmd.op === 'delete') && !state.table(c.table).exists) {
-    // Commands that only remove or reset do not create the table (iptables-nft).
-    txn.exists = false;
-  }
-  if (cmd.op === 'deleteChain' && !state.table(c.table).exists) txn.exists = false;
+  if (cmd.op === 'check') return '';
   state.commit(txn);
   return '';
 }
-
-export { isBuiltin };

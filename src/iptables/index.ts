@@ -6,13 +6,13 @@ import type { NetNs } from '../netns/netns.js';
 import { argsOf } from './args.js';
 import { applyIptablesCommand, parseIptablesArgs } from './command.js';
 import { type CtFilter, formatConntrackList } from './conntrack/index.js';
-import { netfilterOf, type NsNetfilter } from './netfilter.js';
+import { type NsNetfilter, netfilterOf } from './netfilter.js';
 import { applyRestore, parseRestore, type RestoreOptions } from './restore.js';
 import { formatSave, type SaveOptions } from './save.js';
 import type { SrcPos } from './types.js';
 
 export { IptablesError } from './errors.js';
-export { netfilterOf, NsNetfilter } from './netfilter.js';
+export { NsNetfilter, netfilterOf } from './netfilter.js';
 export type { RestoreOptions } from './restore.js';
 export type { SaveOptions } from './save.js';
 

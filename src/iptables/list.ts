@@ -5,9 +5,9 @@
 // numeric; without it protocol and port names are used, 0.0.0.0/0 is `anywhere` and a few well-known addresses get
 // their names (127.0.0.1 localhost, 127.0.0.0 loopback), other addresses stay numeric (no DNS).
 
-import type { NetfilterState } from './state.js';
-import { ruleText } from './rule-spec.js';
 import { protoName } from './protocols.js';
+import { ruleText } from './rule-spec.js';
+import type { NetfilterState } from './state.js';
 import type { Chain, IfaceSpec, Rule, TableName } from './types.js';
 import { ifaceText, ipStr, maskSuffix } from './values.js';
 
@@ -60,7 +60,10 @@ function ifaceCol(i: IfaceSpec | null, numeric: boolean): string {
 function header(o: ListOptions): string {
   let s = '';
   if (o.lineNumbers) s += `${padEnd('num', 4)} `;
-  if (o.verbose) s += o.exact ? `${padStart('pkts', 8)} ${padStart('bytes', 10)} ` : `${padStart('pkts', 5)} ${padStart('bytes', 5)} `;
+  if (o.verbose)
+    s += o.exact
+      ? `${padStart('pkts', 8)} ${padStart('bytes', 10)} `
+      : `${padStart('pkts', 5)} ${padStart('bytes', 5)} `;
   s += `${padEnd('target', 9)} `;
   s += ' prot opt';
   if (o.verbose) s += ` ${padEnd('in', 6)} ${padEnd('out', 6)} `;

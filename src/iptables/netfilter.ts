@@ -87,8 +87,10 @@ export class NsNetfilter {
     if (exists('raw'))
       for (const h of ['PREROUTING', 'OUTPUT'] as const) reg(h, PRI.RAW, 'raw', (s, st) => this.table('raw', s, st));
     if (this.ctOn) {
-      for (const h of ['PREROUTING', 'OUTPUT'] as const) reg(h, PRI.CONNTRACK, 'conntrack', (s, st) => this.ctIn(s, st));
-      for (const h of ['POSTROUTING', 'INPUT'] as const) reg(h, PRI.CONFIRM, 'conntrack-confirm', (s, st) => this.ctConfirm(s, st));
+      for (const h of ['PREROUTING', 'OUTPUT'] as const)
+        reg(h, PRI.CONNTRACK, 'conntrack', (s, st) => this.ctIn(s, st));
+      for (const h of ['POSTROUTING', 'INPUT'] as const)
+        reg(h, PRI.CONFIRM, 'conntrack-confirm', (s, st) => this.ctConfirm(s, st));
     }
     if (exists('mangle'))
       for (const h of ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'] as const)
@@ -98,7 +100,8 @@ export class NsNetfilter {
       for (const h of ['POSTROUTING', 'INPUT'] as const) reg(h, PRI.NAT_SRC, 'nat', (s, st) => this.nat(s, st));
     }
     if (exists('filter'))
-      for (const h of ['INPUT', 'FORWARD', 'OUTPUT'] as const) reg(h, PRI.FILTER, 'filter', (s, st) => this.table('filter', s, st));
+      for (const h of ['INPUT', 'FORWARD', 'OUTPUT'] as const)
+        reg(h, PRI.FILTER, 'filter', (s, st) => this.table('filter', s, st));
   }
 
   private needsConntrack(): boolean {

@@ -24,7 +24,14 @@ export interface RestoreOptions {
 export type Locator = (offset: number) => { line: number; col: number };
 
 export type RestoreOp =
-  | { kind: 'chain'; name: string; policy: string; counters?: { packets: number; bytes: number }; pos: SrcPos; line: number }
+  | {
+      kind: 'chain';
+      name: string;
+      policy: string;
+      counters?: { packets: number; bytes: number };
+      pos: SrcPos;
+      line: number;
+    }
   | { kind: 'command'; command: IptablesCommand; line: number };
 
 export interface RestoreBlock {
@@ -53,8 +60,14 @@ export function splitRestoreLine(text: string, at: (i: number) => SrcPos, lineNo
   let escaped = false;
   const emit = (): void => {
     if (buf.length > PARAM_MAX) failAt({ text: buf, pos: at(start) }, 'Parameter too long!');
-    if ((buf[0] === '-' && buf[1] !== '-' && buf.includes('t')) || (buf.startsWith('--t') && '--table'.startsWith(buf))) {
-      failAt({ text: buf, pos: at(start) }, `The -t option (seen in line ${lineNo}) cannot be used in iptables-restore.`);
+    if (
+      (buf[0] === '-' && buf[1] !== '-' && buf.includes('t')) ||
+      (buf.startsWith('--t') && '--table'.startsWith(buf))
+    ) {
+      failAt(
+        { text: buf, pos: at(start) },
+        `The -t option (seen in line ${lineNo}) cannot be used in iptables-restore.`,
+      );
     }
     out.push({ text: buf, pos: at(start) });
     buf = '';
@@ -104,7 +117,12 @@ function isTable(s: string): s is TableName {
  * Parses an iptables-restore document. `first` is the file line of the text's first line, or a locator for text
  * embedded elsewhere (a YAML block). Throws IptablesError at the offending word.
  */
-export function parseRestore(text: string, file: string, first: number | Locator = 1, opts: RestoreOptions = {}): RestorePlan {
+export function parseRestore(
+  text: string,
+  file: string,
+  first: number | Locator = 1,
+  opts: RestoreOptions = {},
+): RestorePlan {
   const locate: Locator = typeof first === 'number' ? lineLocator(text, first) : first;
   const plan: RestorePlan = { file, noflush: opts.noflush ?? false, counters: opts.counters ?? false, blocks: [] };
   let block: RestoreBlock | null = null;
@@ -144,20 +162,16 @@ export function parseRestore(text: string, file: string, first: number | Locator
       if (policy === undefined) throw err(0, `iptables-restore: line ${lineNo} policy invalid`);
       const builtin = isBuiltin(block.table, chain.text);
       const op: RestoreOp = { kind: 'chain', name: chain.text, policy: policy.text, pos: at(chain.i), line: lineNo };
-      if (builtin) {
-        if (policy.text !== 'ACCEPT' && policy.text !== 'DROP') {
-          throw err(policy.i, `Can't set policy \`${policy.text}' on \`${chain.text}' line ${lineNo}: Bad policy name`);
-        }
-        if (plan.counters) {
-          const c = words[2] ? /^\[([0-9]+):([0-9]+)\]$/.exec(words[2].text) : null;
-          if (c === null) throw err(words[2]?.i ?? 0, `invalid policy counters for chain '${chain.text}'`);
-          op.counters = { packets: Number(c[1]), bytes: Number(c[2]) };
-        }
+      if (builtin && plan.counters) {
+        const c = words[2] ? /^\[([0-9]+):([0-9]+)\]$/.exec(words[2].text) : null;
+        if (c === null) throw err(words[2]?.i ?? 0, `invalid policy counters for chain '${chain.text}'`);
+        op.counters = { packets: Number(c[1]), bytes: Number(c[2]) };
       } else {
         try {
           checkChainName(chain.text, at(chain.i));
         } catch (e) {
-          if (e instanceof IptablesError) throw new IptablesError(`cannot create chain '${chain.text}' (${e.message})`, e.pos);
+          if (e instanceof IptablesError)
+            throw new IptablesError(`cannot create chain '${chain.text}' (${e.message})`, e.pos);
           throw e;
         }
       }
@@ -172,7 +186,10 @@ export function parseRestore(text: string, file: string, first: number | Locator
       const inner = line.slice(1, close);
       const colon = inner.indexOf(':');
       if (colon < 0) throw err(0, `Bad line ${lineNo}: need :`);
-      counters = { p: { text: inner.slice(0, colon), pos: at(1) }, b: { text: inner.slice(colon + 1), pos: at(colon + 2) } };
+      counters = {
+        p: { text: inner.slice(0, colon), pos: at(1) },
+        b: { text: inner.slice(colon + 1), pos: at(colon + 2) },
+      };
       start = close + 1;
     }
     const args = splitRestoreLine(line.slice(start), (i) => at(start + i), lineNo);
@@ -236,8 +253,14 @@ export function applyRestore(state: NetfilterState, plan: RestorePlan): void {
     for (const op of block.ops) {
       try {
         if (op.kind === 'chain') {
-          if (isBuiltin(block.table, op.name)) txn.setPolicy(op.name, op.policy, op.pos, op.counters);
-          else if (txn.chains.has(op.name)) txn.flush(op.name, op.pos);
+          if (isBuiltin(block.table, op.name)) {
+            // `-` keeps the policy (iptables-save prints user chains that way; nf_tables accepts it here too).
+            if (op.policy === '-') continue;
+            if (op.policy !== 'ACCEPT' && op.policy !== 'DROP') {
+              throw new IptablesError(`iptables-restore: line ${op.line} failed: Bad policy name.`, op.pos);
+            }
+            txn.setPolicy(op.name, op.policy, op.pos, op.counters);
+          } else if (txn.chains.has(op.name)) txn.flush(op.name, op.pos);
           else txn.newChain(op.name, op.pos);
         } else {
           applyToTxn(txn, op.command);

@@ -6,13 +6,22 @@
 
 import type { Arg } from './args.js';
 import { failAt } from './args.js';
-import { type ExtParser, findMatch, findTarget, KNOWN_TARGETS, type OptionSpec, type ProtoSpec, type RuleEnv, UNSUPPORTED_MATCHES } from './ext.js';
+import {
+  type ExtParser,
+  findMatch,
+  findTarget,
+  KNOWN_TARGETS,
+  type OptionSpec,
+  type ProtoSpec,
+  type RuleEnv,
+  UNSUPPORTED_MATCHES,
+} from './ext.js';
 import './matches/index.js';
 import { JumpTarget, STANDARD_VERDICTS, type StandardVerdict, VerdictTarget } from './targets/standard.js';
 import './targets/index.js';
+import { protoName } from './protocols.js';
 import type { AddrSpec, IfaceSpec, Match, Rule, SrcPos, Target } from './types.js';
 import { ifaceText, parseAddrList, parseIface, parseProtocol, protoSaveName, saveAddr } from './values.js';
-import { protoName } from './protocols.js';
 
 /** Longest chain or target name (XT_EXTENSION_MAXNAMELEN - 1). */
 export const MAX_CHAIN_NAME = 28;
@@ -53,12 +62,13 @@ export interface ExtOption {
   name: string;
   spec: OptionSpec;
   slot: ExtSlot;
+  /** Load order of the slot: the same option of two loaded modules are two getopt entries. */
+  slotIndex: number;
 }
 
 /** Collects the rule options of one command line (see command.ts for the getopt loop that feeds it). */
 export class RuleBuilder implements RuleEnv {
   proto: ProtoSpec | null = null;
-  private protoWord: Arg | null = null;
   private src: { at: Arg; inv: boolean } | null = null;
   private dst: { at: Arg; inv: boolean } | null = null;
   private inIface: IfaceSpec | null = null;
@@ -68,6 +78,8 @@ export class RuleBuilder implements RuleEnv {
   private target: { spec: TargetSpec; at: Arg } | null = null;
   private counters: { packets: number; bytes: number } | null = null;
   private implicitTried = false;
+  /** extOptions() until the next module loads. */
+  private extCache: ExtOption[] | null = null;
   /** Any rule option was given (commands that take no rule refuse them). */
   firstRuleOption: Arg | null = null;
 
@@ -98,7 +110,6 @@ export class RuleBuilder implements RuleEnv {
     const num = parseProtocol(value);
     if (num === 0 && inv) failAt(value, 'rule would never match protocol');
     this.proto = { num, inv };
-    this.protoWord = value;
   }
 
   frag(at: Arg, inv: boolean): void {
@@ -124,7 +135,15 @@ export class RuleBuilder implements RuleEnv {
       if (UNSUPPORTED_MATCHES.has(name)) failAt(value, `match \`${name}' is not supported by podwire`);
       failAt(value, `Couldn't load match \`${name}':No such file or directory`);
     }
-    this.slots.push({ kind: 'match', name, options: mod.options, parser: mod.parser(this), at: value, seen: new Set() });
+    this.extCache = null;
+    this.slots.push({
+      kind: 'match',
+      name,
+      options: mod.options,
+      parser: mod.parser(this),
+      at: value,
+      seen: new Set(),
+    });
   }
 
   /** `-j NAME` / `-g CHAIN`. */
@@ -148,26 +167,32 @@ export class RuleBuilder implements RuleEnv {
         at: value,
         seen: new Set(),
       };
+      this.extCache = null;
       this.slots.push(slot);
       this.target = { spec: { kind: 'ext', slot }, at: value };
       return;
     }
     if (KNOWN_TARGETS.has(name)) {
-      failAt(value, goto ? `cannot goto target \`${name}': not a chain` : `target \`${name}' is not supported by podwire`);
+      failAt(
+        value,
+        goto ? `cannot goto target \`${name}': not a chain` : `target \`${name}' is not supported by podwire`,
+      );
     }
     this.target = { spec: { kind: 'jump', chain: name, goto }, at: value };
   }
 
   /** Options of the loaded modules, newest first (getopt finds the most recently merged option first). */
   extOptions(): ExtOption[] {
+    if (this.extCache !== null) return this.extCache;
     const out: ExtOption[] = [];
     for (let i = this.slots.length - 1; i >= 0; i--) {
       const slot = this.slots[i]!;
       for (const spec of slot.options) {
-        out.push({ name: spec.name, spec, slot });
-        for (const a of spec.aliases ?? []) out.push({ name: a, spec, slot });
+        out.push({ name: spec.name, spec, slot, slotIndex: i });
+        for (const a of spec.aliases ?? []) out.push({ name: a, spec, slot, slotIndex: i });
       }
     }
+    this.extCache = out;
     return out;
   }
 
@@ -192,9 +217,11 @@ export class RuleBuilder implements RuleEnv {
     if (name === undefined) return false;
     const mod = findMatch(name);
     if (mod === undefined) {
-      if (UNSUPPORTED_MATCHES.has(name)) failAt(at, `match \`${name}' (loaded by -p ${name}) is not supported by podwire`);
+      if (UNSUPPORTED_MATCHES.has(name))
+        failAt(at, `match \`${name}' (loaded by -p ${name}) is not supported by podwire`);
       return false;
     }
+    this.extCache = null;
     this.slots.push({ kind: 'match', name, options: mod.options, parser: mod.parser(this), at, seen: new Set() });
     return true;
   }
@@ -205,11 +232,13 @@ export class RuleBuilder implements RuleEnv {
     const dsts = this.dst ? parseAddrList(this.dst.at, this.dst.inv) : null;
     for (const s of [...(srcs ?? []), ...(dsts ?? [])]) {
       if (s.inv && s.mask === 0) {
-        failAt(s === srcs?.[0] ? this.src!.at : this.dst!.at, 'iptables: Invalid argument (the inverted address matches nothing)');
+        failAt(
+          s === srcs?.[0] ? this.src!.at : this.dst!.at,
+          'iptables: Invalid argument (the inverted address matches nothing)',
+        );
       }
     }
     for (const slot of this.slots) slot.parser.finish(this, slot.at);
-    void this.protoWord;
     const matches = this.slots
       .filter((s) => s.kind === 'match')
       .map((s) => ({ name: s.name, parser: s.parser as ExtParser<Match> }));
@@ -221,7 +250,9 @@ export class RuleBuilder implements RuleEnv {
       proto: this.proto,
       fragment: this.fragment,
       matches,
-      target: this.target ? { spec: this.target.spec, ...(this.target.at.pos ? { pos: this.target.at.pos } : {}) } : null,
+      target: this.target
+        ? { spec: this.target.spec, ...(this.target.at.pos ? { pos: this.target.at.pos } : {}) }
+        : null,
       counters: this.counters,
     };
     if (pos) spec.pos = pos;
@@ -238,16 +269,21 @@ export class RuleBuilder implements RuleEnv {
   }
 }
 
+/** `-i +`: every interface, the same as no -i (`! -i +` is kept: it matches nothing). */
+function matchesAnyIface(i: IfaceSpec): boolean {
+  return i.name === '' && i.wildcard && !i.inv;
+}
+
 /** The built-in part as iptables-save prints it: `-s`, `-d`, `-i`, `-o`, `-p`, `-f`, each with its `!`. */
 export function ipPartText(r: Pick<Rule, 'src' | 'dst' | 'inIface' | 'outIface' | 'proto' | 'fragment'>): string {
   const parts: string[] = [];
   const not = (inv: boolean): string => (inv ? '! ' : '');
   if (r.src && r.src.mask !== 0) parts.push(`${not(r.src.inv)}-s ${saveAddr(r.src.addr, r.src.mask)}`);
   if (r.dst && r.dst.mask !== 0) parts.push(`${not(r.dst.inv)}-d ${saveAddr(r.dst.addr, r.dst.mask)}`);
-  if (r.inIface && (r.inIface.name !== '' || !r.inIface.wildcard)) {
+  if (r.inIface && !matchesAnyIface(r.inIface)) {
     parts.push(`${not(r.inIface.inv)}-i ${ifaceText(r.inIface)}`);
   }
-  if (r.outIface && (r.outIface.name !== '' || !r.outIface.wildcard)) {
+  if (r.outIface && !matchesAnyIface(r.outIface)) {
     parts.push(`${not(r.outIface.inv)}-o ${ifaceText(r.outIface)}`);
   }
   if (r.proto && r.proto.num !== 0) parts.push(`${not(r.proto.inv)}-p ${protoSaveName(r.proto.num)}`);
@@ -301,8 +337,8 @@ export function instantiate(spec: RuleSpec): Rule[] {
       const rule = makeRule({
         src: src && src.mask !== 0 ? src : null,
         dst: dst && dst.mask !== 0 ? dst : null,
-        inIface: spec.inIface && (spec.inIface.name !== '' || !spec.inIface.wildcard) ? spec.inIface : null,
-        outIface: spec.outIface && (spec.outIface.name !== '' || !spec.outIface.wildcard) ? spec.outIface : null,
+        inIface: spec.inIface && !matchesAnyIface(spec.inIface) ? spec.inIface : null,
+        outIface: spec.outIface && !matchesAnyIface(spec.outIface) ? spec.outIface : null,
         proto: spec.proto && spec.proto.num !== 0 ? spec.proto : null,
         fragment: spec.fragment,
         matches: spec.matches.map((m) => m.parser.create()),

@@ -9,8 +9,8 @@
 import { IptablesError } from './errors.js';
 import { KNOWN_TARGETS } from './ext.js';
 import type { NfacctStore } from './matches/nfacct.js';
+import { MAX_CHAIN_NAME, makeRule } from './rule-spec.js';
 import { JumpTarget } from './targets/standard.js';
-import { makeRule, MAX_CHAIN_NAME } from './rule-spec.js';
 import { BUILTIN_CHAINS, type Chain, type Policy, type Rule, type SrcPos, type TableName } from './types.js';
 import { validateTable } from './validate.js';
 
@@ -231,7 +231,9 @@ export class TableTxn {
   }
 
   userChains(): Chain[] {
-    return [...this.chains.values()].filter((c) => c.policy === null).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...this.chains.values()]
+      .filter((c) => c.policy === null)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /** Counter resets queued by -Z, applied at commit. */
@@ -253,7 +255,12 @@ export class NetfilterState {
   readonly nfacct: NfacctStore | undefined;
 
   constructor(opts: NetfilterStateOptions = {}) {
-    this.tables = { raw: freshTable('raw'), mangle: freshTable('mangle'), nat: freshTable('nat'), filter: freshTable('filter') };
+    this.tables = {
+      raw: freshTable('raw'),
+      mangle: freshTable('mangle'),
+      nat: freshTable('nat'),
+      filter: freshTable('filter'),
+    };
     this.nfacct = opts.nfacct;
   }
 

@@ -92,11 +92,7 @@ function findLoop(table: TableName, chains: ReadonlyMap<string, Chain>): { path:
   return null;
 }
 
-export function validateTable(
-  table: TableName,
-  chains: ReadonlyMap<string, Chain>,
-  opts: ValidateOptions = {},
-): void {
+export function validateTable(table: TableName, chains: ReadonlyMap<string, Chain>, opts: ValidateOptions = {}): void {
   for (const c of chains.values()) {
     for (const r of c.rules) {
       const to = r.target?.jumpTo;
@@ -142,7 +138,11 @@ export function validateTable(
           }
         }
         if (opts.nfacct && m instanceof NfacctMatch && !opts.nfacct.objects.has(m.acct)) {
-          fail(`iptables: No such file or directory (nfacct: accounting object \`${m.acct}' does not exist; ${where})`, r.pos, opts);
+          fail(
+            `iptables: No such file or directory (nfacct: accounting object \`${m.acct}' does not exist; ${where})`,
+            r.pos,
+            opts,
+          );
         }
       }
     });

@@ -13,7 +13,12 @@ const NUMBER = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/;
 /** strtoul(s, &end, 0) over the whole string: decimal, 0x hex or 0 octal; null when not a number. */
 export function parseCNumber(text: string): number | null {
   if (!NUMBER.test(text)) return null;
-  const n = text.startsWith('0x') || text.startsWith('0X') ? Number.parseInt(text.slice(2), 16) : text.startsWith('0') && text.length > 1 ? Number.parseInt(text.slice(1), 8) : Number(text);
+  const n =
+    text.startsWith('0x') || text.startsWith('0X')
+      ? Number.parseInt(text.slice(2), 16)
+      : text.startsWith('0') && text.length > 1
+        ? Number.parseInt(text.slice(1), 8)
+        : Number(text);
   return Number.isSafeInteger(n) ? n : null;
 }
 
@@ -127,7 +132,10 @@ export function parseAddrList(at: Arg, inv: boolean): AddrSpec[] {
 /** xtables_parse_interface: at most 15 characters, a trailing `+` matches every name with that prefix. */
 export function parseIface(at: Arg, inv: boolean): IfaceSpec {
   const t = at.text;
+  if (t === '') failAt(at, 'Empty interface is likely to be undesired');
   if (t.length >= 16) failAt(at, `interface name \`${t}' must be shorter than IFNAMSIZ (15)`);
+  // iptables only warns; the kernel never names a device so, and iptables-save could not write the rule back.
+  if (/[\s"/]/.test(t)) failAt(at, `interface name \`${t}' has a character device names cannot have`);
   if (t.endsWith('+')) return { name: t.slice(0, -1), wildcard: true, inv };
   return { name: t, wildcard: false, inv };
 }

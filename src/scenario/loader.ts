@@ -1,13 +1,15 @@
 // Reads a scenario file: YAML (one document, unique keys, no unresolved tags or aliases), then the zod schema,
-// then the setup commands, then the checks that need the whole file (clashing listeners). Whatever goes wrong,
-// exactly one ScenarioError comes out — the one earliest in the file — with `file:line:col` pointing at the
-// offending node, key or word, and a code frame in `detail`. Nothing else is thrown for any input text.
+// then the setup commands (strings, or mapping items such as `- iptables-restore: |` handed to the parser an
+// extension registered for their key), then the checks that need the whole file (clashing listeners). Whatever
+// goes wrong, exactly one ScenarioError comes out — the one earliest in the file — with `file:line:col` pointing at
+// the offending node, key or word, and a code frame in `detail`. Nothing else is thrown for any input text.
 
 import { readFileSync } from 'node:fs';
-import type { Document, Scalar } from 'yaml';
-import { isAlias, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
+import type { Document, Scalar, YAMLMap } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import { parseIpv4 } from '../wire/addr.js';
 import { parseCommands } from './commands/parse.js';
+import type { CommandSource } from './commands/tokenize.js';
 import { codeFrame, ScenarioError } from './errors.js';
 import type { Located } from './issues.js';
 import { locate } from './issues.js';
@@ -17,6 +19,22 @@ import type { Command, Expectation, Listener, Pos, Scenario, Step } from './type
 import { isFoldedFlow, nodeAt, offsetOf, scalarSource } from './yaml-source.js';
 
 type Doc = Document.Parsed;
+
+/**
+ * A setup list item written as a mapping (`- iptables-restore: |` …) is handed to the parser registered for the key
+ * that names it, with the key's text as a command source (exact positions) and the mapping's other fields.
+ */
+export type SetupItemParser = (src: CommandSource, fields: Record<string, unknown>, pos: Pos) => Command;
+
+const setupItems = new Map<string, SetupItemParser>();
+
+/** Makes mapping items with key `key` known (netfilter registers `iptables-restore`). */
+export function registerSetupItem(key: string, parser: SetupItemParser): void {
+  setupItems.set(key, parser);
+}
+
+/** Keys the schema accepts as setup mapping items. */
+const SETUP_ITEM_KEYS = ['iptables-restore'];
 
 export function loadScenario(path: string): Scenario {
   let text: string;
@@ -54,7 +72,9 @@ export function parseScenario(text: string, file: string): Scenario {
   const candidates: ScenarioError[] = [];
   const parsed = scenarioSchema.safeParse(data);
   if (!parsed.success) {
-    const located: Located[] = parsed.error.issues.flatMap((is) => locate(is, data, scenarioSchema));
+    const located: Located[] = parsed.error.issues
+      .flatMap((is) => locate(is, data, scenarioSchema))
+      .map((l) => commandItemIssue(l, data) ?? l);
     const errs = located.map((l) => ScenarioError.at(at(offsetOf(doc, l.path, l.key)), l.message));
     const first = earliest(errs);
     if (first !== undefined) candidates.push(first);
@@ -81,6 +101,20 @@ export function parseScenario(text: string, file: string): Scenario {
     return fail(problem ?? ScenarioError.at(at(0), 'invalid scenario'));
   }
   return build(parsed.data, file, setup, (path) => at(offsetOf(doc, path)));
+}
+
+/**
+ * A setup item that is a mapping without any item key was meant as a command: say that a string is expected rather
+ * than listing what an item mapping would need.
+ */
+function commandItemIssue(l: Located, data: unknown): Located | undefined {
+  const [root, index] = l.path;
+  if (root !== 'setup' || typeof index !== 'number') return undefined;
+  const setup = (data as { setup?: unknown }).setup;
+  const item = Array.isArray(setup) ? (setup[index] as unknown) : undefined;
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) return undefined;
+  if (SETUP_ITEM_KEYS.some((k) => k in item)) return undefined;
+  return { path: ['setup', index], key: false, message: `setup[${index}]: expected a string, got a mapping` };
 }
 
 function earliest(errors: readonly ScenarioError[]): ScenarioError | undefined {
@@ -141,12 +175,40 @@ function parseSetup(
     }
   };
 
+  const mapItem = (map: YAMLMap): boolean => {
+    const pairFor = (key: string) => map.items.find((p) => isScalar(p.key) && p.key.value === key);
+    const key = SETUP_ITEM_KEYS.find((k) => pairFor(k) !== undefined);
+    if (key === undefined) return false; // the schema reports it
+    const pair = pairFor(key)!;
+    const body = isAlias(pair.value) ? pair.value.resolve(doc) : pair.value;
+    if (!isScalar(body) || typeof body.value !== 'string') return false; // the schema reports it
+    const pos = at(map.range?.[0] ?? 0);
+    const parser = setupItems.get(key);
+    if (parser === undefined) {
+      candidates.push(ScenarioError.at(pos, `'${key}' items need netfilter, which this build does not enable`));
+      return false;
+    }
+    const fields = map.toJSON() as Record<string, unknown>;
+    try {
+      commands.push(parser(scalarSource(text, body, file, lc), fields, pos));
+      return true;
+    } catch (e) {
+      if (!(e instanceof ScenarioError)) throw e;
+      candidates.push(e);
+      return false;
+    }
+  };
+
   if (node === undefined || node === null) return commands;
   if (isSeq(node)) {
     for (const item of node.items) {
-      const scalar = isAlias(item) ? item.resolve(doc) : item;
-      if (!isScalar(scalar) || typeof scalar.value !== 'string') return undefined; // the schema reports it
-      if (!run(scalar, true)) return undefined;
+      const value = isAlias(item) ? item.resolve(doc) : item;
+      if (isMap(value)) {
+        if (!mapItem(value)) return undefined;
+        continue;
+      }
+      if (!isScalar(value) || typeof value.value !== 'string') return undefined; // the schema reports it
+      if (!run(value, true)) return undefined;
     }
     return commands;
   }

@@ -14,6 +14,8 @@ import type { TraceEvent } from '../trace/events.js';
 import type { CaptureSink } from '../trace/recorder.js';
 import { formatIpv4, type Ipv4 } from '../wire/addr.js';
 import { applyCommand } from './apply.js';
+// Registers `iptables` and iptables-restore setup items with the parser and the applier (netfilter in scenarios).
+import './commands/iptables.js';
 import { ScenarioError } from './errors.js';
 import type { Scenario, Step } from './types.js';
 

@@ -106,17 +106,29 @@ const listener = z.strictObject({
   reply: z.string().default('').meta({ description: 'Payload sent back to every client (UTF-8).' }),
 });
 
+/** An iptables-restore document as one setup item; its text keeps exact positions in the file. */
+const iptablesRestoreItem = z
+  .strictObject({
+    'iptables-restore': z.string().meta({
+      description: 'Rules in iptables-restore format (an iptables-save dump works too), best as a literal block (`|`).',
+    }),
+    ns: nsName.optional().meta({ description: 'Namespace the rules go to; default the initial one ("root").' }),
+    noflush: z.boolean().optional().meta({ description: 'iptables-restore --noflush.' }),
+    counters: z.boolean().optional().meta({ description: 'iptables-restore --counters.' }),
+  })
+  .meta({ description: 'iptables-restore with the given rules on standard input.' });
+
 export const scenarioSchema = z
   .strictObject({
     name: z.string().min(1),
     description: z.string().optional(),
     seed: int(0, 0xffffffff).default(1).meta({ description: 'Seed of the only random number generator of a run.' }),
     setup: z
-      .union([z.array(z.string()), z.string()])
+      .union([z.array(z.union([z.string(), iptablesRestoreItem])), z.string()])
       .default([])
       .meta({
         description:
-          'Linux commands (ip, bridge, sysctl, echo > /proc/sys/…): a list, or a literal block (`|`) with one per line.',
+          'Linux commands (ip, bridge, sysctl, iptables, echo > /proc/sys/…): a list, or a literal block (`|`) with one per line. A list item may also be an iptables-restore document.',
       }),
     listen: z.array(listener).default([]),
     steps: z.array(z.union([pingStep, connectStep])).default([]),

@@ -24,6 +24,11 @@ const FIDELITY = [
   'routing-loop.yaml',
   'unreachable.yaml',
   'closed-port.yaml',
+  'nat-port-forward.yaml',
+  'reject.yaml',
+  'service-same-bridge-nf1.yaml',
+  'service-same-bridge-nf0.yaml',
+  'masquerade.yaml',
 ];
 
 /** The command lines as written in the file, recovered from each command's position. */

@@ -3,11 +3,11 @@
 // broadcast, … routes; 0.0.0.0/8 and 255.255.255.255 are BROADCAST, 224.0.0.0/4 MULTICAST, anything else
 // UNICAST). With --limit-iface-in/out only a local-table route through the packet's input/output device counts.
 
-import { type Arg, failAt } from '../args.js';
-import type { NfHook } from '../../netns/hooks.js';
 import { RT_TABLE_LOCAL } from '../../netns/fib.js';
+import type { NfHook } from '../../netns/hooks.js';
 import type { NetDev } from '../../netns/netdev.js';
 import type { NetNs } from '../../netns/netns.js';
+import { type Arg, failAt } from '../args.js';
 import { conflict, type ExtParser, type MatchModule, type RuleEnv } from '../ext.js';
 import type { Match, PacketCtx } from '../types.js';
 

@@ -2,6 +2,7 @@
 // iptables cuts it) is saved quoted when it holds anything but letters, digits, `-` and `_`, and listed as
 // `/* TEXT */`.
 
+import { failAt } from '../args.js';
 import type { ExtParser, MatchModule, RuleEnv } from '../ext.js';
 import { mustSpecify } from '../ext.js';
 import type { Match } from '../types.js';
@@ -49,7 +50,10 @@ export const commentModule: MatchModule = {
     let text: string | null = null;
     return {
       parse(_opt, _inv, values) {
-        text = truncateBytes(values[0]!.text, MAX_BYTES);
+        const v = values[0]!;
+        // iptables-save would print the line break as is, and the rule could not be restored.
+        if (/[\n\r]/.test(v.text)) failAt(v, 'comment: a comment cannot hold a line break');
+        text = truncateBytes(v.text, MAX_BYTES);
       },
       finish(_e, at) {
         if (text === null) mustSpecify(at, 'comment', 'comment');

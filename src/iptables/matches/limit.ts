@@ -3,8 +3,8 @@
 // back the way libxt_limit does (5/min, 3/sec). The kernel counts credit in jiffies; here the bucket fills
 // continuously in nanoseconds, so a refill lands at the exact instant rather than on the next tick.
 
-import { failAt } from '../args.js';
 import type { Nanos } from '../../sim/events.js';
+import { failAt } from '../args.js';
 import type { ExtParser, MatchModule, RuleEnv } from '../ext.js';
 import type { Match, PacketCtx } from '../types.js';
 import { parseUint } from '../values.js';

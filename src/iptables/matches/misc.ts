@@ -2,8 +2,8 @@
 // Ethernet source of a received frame; valid in PREROUTING, INPUT and FORWARD) and `-m length --length A[:B]`
 // (xt_length, the IPv4 total length), each invertible.
 
-import { type Arg, failAt } from '../args.js';
 import type { NfHook } from '../../netns/hooks.js';
+import { type Arg, failAt } from '../args.js';
 import type { ExtParser, MatchModule, RuleEnv } from '../ext.js';
 import type { Match, PacketCtx } from '../types.js';
 import { ipStr, parseIpv4Loose, parseUint } from '../values.js';

@@ -2,8 +2,8 @@
 // the namespace, which `nfacct add NAME` must have created (the kernel refuses the rule otherwise). The objects
 // and `nfacct list`'s text live here. iptables-save prints the name after two spaces, as libxt_nfacct does.
 
-import { failAt } from '../args.js';
 import type { NetNs } from '../../netns/netns.js';
+import { failAt } from '../args.js';
 import type { ExtParser, MatchModule, RuleEnv } from '../ext.js';
 import type { Match, PacketCtx } from '../types.js';
 import { saveString } from '../values.js';

@@ -3,8 +3,8 @@
 // matches inverted options, as in the kernel. --physdev-out and --physdev-is-out cannot be used in OUTPUT unless the
 // rule also says --physdev-is-bridged (the output port is not known there yet).
 
-import { failAt } from '../args.js';
 import type { NfHook } from '../../netns/hooks.js';
+import { failAt } from '../args.js';
 import type { ExtParser, MatchModule, RuleEnv } from '../ext.js';
 import type { IfaceSpec, Match, PacketCtx } from '../types.js';
 import { ifaceText, parseIface } from '../values.js';

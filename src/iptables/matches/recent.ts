@@ -6,9 +6,9 @@
 // evicted) and each remembers 20 stamps (more when --hitcount asks for more), as the module's defaults. Times
 // come from virtual time.
 
-import { failAt } from '../args.js';
 import type { NetNs } from '../../netns/netns.js';
 import type { Nanos } from '../../sim/events.js';
+import { failAt } from '../args.js';
 import { conflict, type ExtParser, type MatchModule, type RuleEnv } from '../ext.js';
 import type { Match, PacketCtx } from '../types.js';
 import { ipStr, parseIpv4Loose, parseUint } from '../values.js';
@@ -212,7 +212,14 @@ export const recentModule: MatchModule = {
             rttl = true;
             break;
           case 'name':
-            if (v!.text === '' || v!.text.length > 199 || v!.text.includes('/') || v!.text === '.' || v!.text === '..') {
+            // The kernel refuses '/', '.' and '..'; whitespace and quotes would not survive iptables-save.
+            if (
+              v!.text === '' ||
+              v!.text.length > 199 ||
+              /[/\s"]/.test(v!.text) ||
+              v!.text === '.' ||
+              v!.text === '..'
+            ) {
               failAt(v, `recent: invalid list name "${v!.text}"`);
             }
             name = v!.text;
@@ -236,9 +243,16 @@ export const recentModule: MatchModule = {
         if (op === null) failAt(at, "recent: you must specify one of `--set', `--rcheck' `--update' or `--remove'");
         if (reap && !seconds) failAt(at, 'recent: option "--reap" also requires "--seconds".');
         if ((op === 'set' || op === 'remove') && (seconds || hitcount || reap || rttl)) {
-          failAt(at, 'iptables: Invalid argument (xt_recent: --seconds, --hitcount, --reap and --rttl need --rcheck or --update)');
+          failAt(
+            at,
+            'iptables: Invalid argument (xt_recent: --seconds, --hitcount, --reap and --rttl need --rcheck or --update)',
+          );
         }
-        if (hitcount >= 65536) failAt(at, `iptables: Invalid argument (xt_recent: hitcount (${hitcount}) is larger than allowed maximum (65535))`);
+        if (hitcount >= 65536)
+          failAt(
+            at,
+            `iptables: Invalid argument (xt_recent: hitcount (${hitcount}) is larger than allowed maximum (65535))`,
+          );
       },
       create() {
         return new RecentMatch(op!, inv, name, seconds, reap, hitcount, rttl, mask, side ?? 'source');

@@ -47,7 +47,8 @@ export class StatisticMatch implements Match {
 
   save(): string {
     const inv = this.inv ? ' !' : '';
-    if (this.mode === 'random') return `-m statistic --mode random${inv} --probability ${fractionText(this.probability)}`;
+    if (this.mode === 'random')
+      return `-m statistic --mode random${inv} --probability ${fractionText(this.probability)}`;
     return `-m statistic --mode nth${inv} --every ${this.every} --packet ${this.packet}`;
   }
 
@@ -86,7 +87,8 @@ export const statisticModule: MatchModule = {
             if (every !== null) conflict(tok, 'statistic', 'probability', 'every');
             if (packet !== null) conflict(tok, 'statistic', 'probability', 'packet');
             const p = DECIMAL.test(v.text) ? Number(v.text) : Number.NaN;
-            if (!(p >= 0 && p <= 1)) failAt(v, 'statistic: bad value for option "--probability", or out of range (0-1).');
+            if (!(p >= 0 && p <= 1))
+              failAt(v, 'statistic: bad value for option "--probability", or out of range (0-1).');
             probability = probabilityToFraction(p);
             inv ||= i;
             break;

@@ -3,7 +3,7 @@
 // The port fields are public so that a rule index can pick out exact-port rules.
 
 import { type Arg, failAt } from '../args.js';
-import { type ExtParser, type MatchModule, type OptionSpec, type RuleEnv } from '../ext.js';
+import type { ExtParser, MatchModule, OptionSpec, RuleEnv } from '../ext.js';
 import type { Match, PacketCtx } from '../types.js';
 import { parsePortRange, parseUint } from '../values.js';
 import { ANY_PORT, type PortRange, portInRange, printPorts, savePorts } from './ports.js';
@@ -184,4 +184,3 @@ export const tcpModule: MatchModule = {
     };
   },
 };
-

@@ -151,9 +151,10 @@ export function formatLogText(ctx: PacketCtx, flags: number): string {
   const skb = ctx.skb;
   const b = skb.buf;
   if (ctx.inDev !== null) {
+    const dev = skb.dev ?? ctx.inDev;
     const mh = skb.nh - 14;
-    const hasMac = mh >= 0 && skb.dev !== null;
-    if (flags & MACDECODE && hasMac && skb.dev!.kind !== 'loopback') {
+    const hasMac = mh >= 0;
+    if (flags & MACDECODE && hasMac && dev.kind !== 'loopback') {
       const mac = (o: number): string => Array.from(b.subarray(o, o + 6), hex2).join(':');
       s += `MACSRC=${mac(mh + 6)} MACDST=${mac(mh)} MACPROTO=${hex2(b[mh + 12]!)}${hex2(b[mh + 13]!)} `;
     } else {

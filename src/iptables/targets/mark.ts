@@ -3,8 +3,8 @@
 // as `--set-xmark VALUE/MASK`; CONNMARK as set/save/restore with its masks — so `--or-mark 0x4000` saves as
 // `--set-xmark 0x4000/0x4000`, exactly as iptables-save prints it. Both continue with the next rule.
 
-import { failAt } from '../args.js';
 import type { Arg } from '../args.js';
+import { failAt } from '../args.js';
 import { conflict, type ExtParser, type RuleEnv, type TargetModule } from '../ext.js';
 import type { PacketCtx, Target, TargetResult } from '../types.js';
 import { hex, parseMarkMask, parseUint } from '../values.js';

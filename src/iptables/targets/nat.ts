@@ -4,8 +4,8 @@
 // Ports need `-p tcp|udp|sctp|dccp`. Running one asks the engine to bind the connection (env.nat) and accepts or
 // drops on its answer. Limits: one range per rule (no shifted `/base` port ranges).
 
-import { type Arg, failAt } from '../args.js';
 import type { NfHook } from '../../netns/hooks.js';
+import { type Arg, failAt } from '../args.js';
 import { type ExtParser, mustSpecify, type OptionSpec, type RuleEnv, type TargetModule } from '../ext.js';
 import type { NatKind, NatRange, PacketCtx, TableName, Target, TargetResult } from '../types.js';
 import { ipStr, parseIpv4Loose, parsePort } from '../values.js';

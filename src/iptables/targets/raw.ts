@@ -54,15 +54,7 @@ export class TraceTarget implements Target {
   }
 }
 
-const CT_UNSUPPORTED = [
-  'helper',
-  'ctevents',
-  'expevents',
-  'zone',
-  'zone-orig',
-  'zone-reply',
-  'timeout',
-];
+const CT_UNSUPPORTED = ['helper', 'ctevents', 'expevents', 'zone', 'zone-orig', 'zone-reply', 'timeout'];
 
 export const notrackModule: TargetModule = {
   name: 'NOTRACK',

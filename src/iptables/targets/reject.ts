@@ -2,8 +2,8 @@
 // a TCP reset, then drops the packet. Valid only in the filter table's INPUT, FORWARD and OUTPUT (and chains
 // reached from them); tcp-reset needs `-p tcp`. Type names may be abbreviated, as libipt_REJECT accepts.
 
-import { failAt } from '../args.js';
 import type { NfHook } from '../../netns/hooks.js';
+import { failAt } from '../args.js';
 import type { ExtParser, RuleEnv, TargetModule } from '../ext.js';
 import type { PacketCtx, RejectWith, TableName, Target, TargetResult } from '../types.js';
 
