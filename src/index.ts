@@ -61,3 +61,14 @@ export function runUntilDone(k: Kernel, probe: Probe): Probe {
   runStep(k, probe);
   return probe;
 }
+export {
+  conntrackDelete,
+  conntrackFlush,
+  conntrackList,
+  enableNetfilter,
+  IptablesError,
+  iptables,
+  iptablesRestore,
+  iptablesSave,
+  netfilterOf,
+} from './iptables/index.js';
