@@ -29,12 +29,18 @@ export interface PingOptions {
 export class PingClient {
   readonly probe = new Probe();
   readonly id: number;
-  private answered = new Set<number>();
+  /** Per 16-bit sequence number: 0 awaiting, 1 answered by a reply, 2 by an ICMP error. */
+  private marks = new Uint8Array(65536);
+  private replies = 0;
+  private errors = 0;
   private sent = 0;
-  private sentAt = new Map<number, Nanos>();
+  /** Send time by sequence number (seq is 16 bits on the wire); -1 = not awaited. */
+  private sentAt = new Float64Array(65536).fill(-1);
   private firstReply: { from: Ipv4; ttl: number } | null = null;
   private firstError: { from: Ipv4; ttl: number; type: number; code: number } | null = null;
   private readonly count: number;
+  /** The bytes after the timestamp, the same in every request. */
+  private readonly fill: Uint8Array;
 
   constructor(
     private readonly ns: NetNs,
@@ -42,6 +48,7 @@ export class PingClient {
     private readonly o: PingOptions,
   ) {
     this.count = o.count ?? 1;
+    this.fill = pattern(Math.max(0, (o.size ?? 56) - 16));
     let id = ns.kernel.rng.int(1, 0xffff);
     while (ns.sockets.ping.has(id)) id = (id % 0xffff) + 1;
     this.id = id;
@@ -92,9 +99,10 @@ export class PingClient {
       writeLe32(skb.buf, d, sec);
       writeLe32(skb.buf, d + 8, usec);
     }
-    for (let i = 16; i < size; i++) skb.buf[d + i] = (0x10 + i - 16) & 0xff;
+    if (size > 16) skb.buf.set(this.fill, d + 16);
     emitIcmpHeader(skb.buf, skb.th, ICMP_ECHO, 0, ((this.id << 16) | seq) >>> 0, ICMP_HLEN + size);
-    this.sentAt.set(seq, now);
+    this.sentAt[seq & 0xffff] = now;
+    this.marks[seq & 0xffff] = 0;
     const tr = ns.kernel.tracer;
     if (tr.tracing)
       tr.emit(ns.name, skb.id, 'sock', {
@@ -107,14 +115,14 @@ export class PingClient {
   }
 
   reply(skb: Skb, from: Ipv4, ttl: number, seq: number, len: number): void {
-    if (this.probe.done || !this.sentAt.has(seq)) {
+    if (this.probe.done || this.sentAt[seq & 0xffff]! < 0) {
       dropSkb(this.ns, skb, 'NO_SOCKET', `echo reply seq ${seq} not awaited`);
       return;
     }
-    const rtt = (this.ns.kernel.now - this.sentAt.get(seq)!) / 1e6;
-    const dup = this.answered.has(seq);
-    if (this.count > 1000) this.sentAt.delete(seq); // long runs: keep memory flat (no DUP detection for them)
-    this.answered.add(seq);
+    const rtt = (this.ns.kernel.now - this.sentAt[seq & 0xffff]!) / 1e6;
+    const dup = this.marks[seq & 0xffff] === 1;
+    if (!dup) this.replies++;
+    this.marks[seq & 0xffff] = 1;
     this.probe.line(
       () =>
         `${len} bytes from ${Probe.ip(from)}: icmp_seq=${seq} ttl=${ttl} time=${rtt.toFixed(3)} ms${dup ? ' (DUP!)' : ''}`,
@@ -127,22 +135,24 @@ export class PingClient {
         detail: `echo reply seq ${seq} from ${Probe.ip(from)}`,
       });
     if (!this.firstReply) this.firstReply = { from, ttl };
-    if (this.answered.size === this.count) this.finish();
+    if (this.replies + this.errors === this.count) this.finish();
   }
 
   error(from: Ipv4, ttl: number, type: number, code: number, rest: number, seq: number): void {
     if (this.probe.done) return;
-    this.answered.add(seq);
+    if (this.marks[seq & 0xffff] === 0) this.errors++;
+    this.marks[seq & 0xffff] = 2;
     this.probe.line(`From ${Probe.ip(from)} icmp_seq=${seq} ${pingErrorText(type, code, rest & 0xffff)}`);
     if (!this.firstError) this.firstError = { from, ttl, type, code };
-    if (this.answered.size === this.count) this.finish();
+    if (this.replies + this.errors === this.count) this.finish();
   }
 
   private finish(): void {
     if (this.probe.done) return;
     this.ns.sockets.ping.delete(this.id);
-    const received = [...this.answered].length;
-    this.probe.line(`${this.sent} packets transmitted, ${this.firstReply ? received : 0} received`);
+    this.probe.line(
+      `${this.sent} packets transmitted, ${this.replies} received${this.errors ? `, +${this.errors} errors` : ''}`,
+    );
     if (this.firstReply) {
       this.probe.finish({
         result: 'reachable',
@@ -159,6 +169,13 @@ export class PingClient {
       });
     } else this.probe.finish({ result: 'timeout' });
   }
+}
+
+/** ping's fill pattern after the timestamp: 0x10, 0x11, … */
+function pattern(n: number): Uint8Array {
+  const p = new Uint8Array(n);
+  for (let i = 0; i < n; i++) p[i] = (0x10 + i) & 0xff;
+  return p;
 }
 
 function writeLe32(b: Uint8Array, o: number, v: number): void {

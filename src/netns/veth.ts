@@ -77,7 +77,10 @@ export class Veth extends NetDev {
     }
     // __dev_forward_skb scrubs the packet: no input device, no conntrack; the mark is cleared across namespaces.
     skb.inDev = null;
-    skb.ext = {};
+    for (const _ in skb.ext) {
+      skb.ext = {};
+      break;
+    }
     if (peer.ns !== this.ns) skb.mark = 0;
     netifReceiveLater(peer, skb, this, this.ns.kernel.linkDelay);
   }
