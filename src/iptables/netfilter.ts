@@ -75,6 +75,10 @@ export class NsNetfilter {
   sync(): void {
     if (this.syncedGen === this.state.generation) return;
     this.syncedGen = this.state.generation;
+    // Compile every chain's index now, at commit time, so no packet pays for it (kube-proxy commits rarely and
+    // sends many packets).
+    for (const t of ['raw', 'mangle', 'nat', 'filter'] as const)
+      for (const c of this.state.table(t).chains.values()) this.index.get(c, this.state.generation);
     for (const o of this.ops) this.ns.hooks.unregister(o);
     this.ops = [];
     const exists = (t: TableName) => this.state.table(t).exists;
