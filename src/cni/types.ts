@@ -41,7 +41,12 @@ export class CniError extends Error {
   }
 
   toObject(cniVersion: string): CniErrorObject {
-    return { cniVersion, code: this.code, msg: this.message, ...(this.details !== undefined ? { details: this.details } : {}) };
+    return {
+      cniVersion,
+      code: this.code,
+      msg: this.message,
+      ...(this.details !== undefined ? { details: this.details } : {}),
+    };
   }
 }
 
