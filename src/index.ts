@@ -61,6 +61,17 @@ export function runUntilDone(k: Kernel, probe: Probe): Probe {
   runStep(k, probe);
   return probe;
 }
+export { Node, type Pod } from './cni/node.js';
+export {
+  addNetworkList,
+  checkNetworkList,
+  delNetworkList,
+  type RuntimeConf,
+  registerPlugin,
+} from './cni/runtime.js';
+export { CniConfError, parseNetworkConfig, printResult, validateResult } from './cni/spec/index.js';
+export { cniTool } from './cni/tool.js';
+export { CniError, type NetConf, type NetConfList, type Result as CniResult } from './cni/types.js';
 export {
   conntrackDelete,
   conntrackFlush,

@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { showFdb } from '../bridge/show.js';
-import { conntrackList, iptablesSave } from '../iptables/index.js';
+import { Node } from '../cni/node.js';
+import { cniTool } from '../cni/tool.js';
+import { conntrackList, enableNetfilter, iptablesSave } from '../iptables/index.js';
 import type { Kernel } from '../netns/kernel.js';
 import type { ProbeOutcome } from '../netns/probe.js';
 import { showAddrsBrief, showLinksBrief, showNeigh, showRoutes } from '../netns/show.js';
@@ -94,7 +96,7 @@ function summarizeOutcome(o: ProbeOutcome, events: readonly TraceEvent[]): strin
 }
 
 /** For the unknown-command message; keep in step with the .command() calls below. */
-const COMMANDS = ['run', 'validate', 'show', 'trace'];
+const COMMANDS = ['run', 'validate', 'show', 'trace', 'cni'];
 
 /** yargs accepts any number for `--seed` (NaN, 1.5, -1); the scenario schema allows a u32, so the flag does too. */
 function checkSeed(seed: number | undefined): void {
@@ -317,7 +319,76 @@ export async function main(argv: string[], io: Io): Promise<number> {
         }
       },
     )
-    .demandCommand(1, 'give a command: run, validate, show or trace');
+    .command(
+      'cni <commands> <scenario>',
+      'run a CNI configuration by hand against a namespace of a scenario, like cnitool: add, del, check (or a sequence such as add,check,del)',
+      (y) =>
+        y
+          .positional('commands', {
+            type: 'string',
+            demandOption: true,
+            describe: 'add | del | check, or several joined by commas',
+          })
+          .positional('scenario', { type: 'string', demandOption: true })
+          .option('conf', {
+            type: 'string',
+            demandOption: true,
+            describe: 'network configuration file (.conflist or .conf)',
+          })
+          .option('netns', { type: 'string', demandOption: true, describe: 'container namespace (created if missing)' })
+          .option('node', { type: 'string', default: 'root', describe: 'namespace acting as the node (host side)' })
+          .option('ifname', { type: 'string', default: 'eth0', describe: 'CNI_IFNAME' })
+          .option('args', { type: 'string', describe: 'CNI_ARGS, e.g. "K8S_POD_NAMESPACE=default;K8S_POD_NAME=web"' })
+          .option('cap-args', { type: 'string', describe: 'CAP_ARGS as JSON, e.g. {"portMappings":[…]}' })
+          .option('container-id', {
+            type: 'string',
+            describe: "CNI_CONTAINERID (default: cnitool's hash of the netns path)",
+          }),
+      (a) => {
+        const cmds = a.commands.split(',').map((c) => c.trim().toLowerCase());
+        for (const c of cmds)
+          if (c !== 'add' && c !== 'del' && c !== 'check')
+            throw new UsageError(`unknown CNI command '${c}'; expected add, del or check`);
+        let confText: string;
+        try {
+          confText = readFileSync(a.conf, 'utf8');
+        } catch (e) {
+          throw new UsageError(`cannot read ${a.conf}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        const sc = loadOrThrow(a.scenario);
+        const k = buildScenario(sc, { tracing: false });
+        enableNetfilter(k);
+        const host = k.namespaces.get(a.node);
+        if (!host)
+          throw new UsageError(
+            `no namespace '${a.node}' in ${a.scenario} (have: ${[...k.namespaces.keys()].join(', ')})`,
+          );
+        const netns = k.namespaces.get(a.netns) ?? k.addNetns(a.netns);
+        const node = new Node(k, host);
+        let last = 0;
+        for (const c of cmds as ('add' | 'del' | 'check')[]) {
+          const r = cniTool(
+            c,
+            confText,
+            {
+              netns,
+              ifName: a.ifname,
+              file: a.conf,
+              ...(a.args !== undefined ? { args: a.args } : {}),
+              ...(a['cap-args'] !== undefined ? { capabilityArgs: a['cap-args'] } : {}),
+              ...(a['container-id'] !== undefined ? { containerId: a['container-id'] } : {}),
+            },
+            node.env,
+          );
+          if (cmds.length > 1) io.out(`── ${c.toUpperCase()} (exit ${r.code})\n`);
+          if (r.stdout) io.out(`${r.stdout}\n`);
+          last = r.code;
+          if (r.code !== 0) break;
+        }
+        code = last === 0 ? 0 : 1;
+      },
+    )
+    .demandCommand(1, 'give a command: run, validate, show, trace or cni');
   try {
     await parser.parseAsync();
     return code;
