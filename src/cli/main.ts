@@ -17,7 +17,15 @@ import type { ProbeOutcome } from '../netns/probe.js';
 import { showAddrsBrief, showLinksBrief, showNeigh, showRoutes } from '../netns/show.js';
 import { codeFrame, ScenarioError } from '../scenario/errors.js';
 import { loadScenario } from '../scenario/loader.js';
-import { buildScenario, describeStep, type RunReport, runScenario, runStep, startStep } from '../scenario/runner.js';
+import {
+  buildScenario,
+  describeStep,
+  type RunReport,
+  runScenario,
+  runStep,
+  scenarioNs,
+  startStep,
+} from '../scenario/runner.js';
 import type { Scenario, Step } from '../scenario/types.js';
 import type { TraceEvent } from '../trace/events.js';
 import { PcapPerDeviceSink } from '../trace/pcap.js';
@@ -119,7 +127,7 @@ function prepareOut(dir: string): CaptureSink[] {
  */
 function checkStepNamespaces(sc: Scenario, k: Kernel): void {
   for (const st of sc.steps)
-    if (!k.namespaces.has(st.from)) throw ScenarioError.at(st.pos, `unknown namespace '${st.from}'`);
+    if (!scenarioNs(k, st.from)) throw ScenarioError.at(st.pos, `unknown namespace '${st.from}'`);
 }
 
 function loadOrThrow(path: string) {
@@ -248,7 +256,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         const sc = loadOrThrow(a.scenario);
         const k = buildScenario(sc, { tracing: false });
         if (a['after-steps']) for (const st of sc.steps) runStep(k, startStep(k, st));
-        const ns = k.namespaces.get(a.namespace);
+        const ns = scenarioNs(k, a.namespace);
         if (!ns)
           throw new UsageError(
             `no namespace '${a.namespace}' in ${a.scenario} (have: ${[...k.namespaces.keys()].join(', ')})`,
@@ -300,7 +308,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         const sc = loadOrThrow(a.scenario);
         const k = buildScenario(sc, {});
         const step = parseTraceTarget(a.from, a.to, a.proto, a.src, a.payload, a.ttl);
-        if (!k.namespaces.has(step.from))
+        if (!scenarioNs(k, step.from))
           throw new UsageError(
             `no namespace '${step.from}' in ${a.scenario} (have: ${[...k.namespaces.keys()].join(', ')})`,
           );

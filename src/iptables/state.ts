@@ -76,8 +76,23 @@ export class TableTxn {
     from: TableState,
   ) {
     this.exists = from.exists;
-    this.chains = new Map();
-    for (const [n, c] of from.chains) this.chains.set(n, { ...c, rules: [...c.rules] });
+    // Copy-on-write: the live chains are shared until a command changes one (see `mut`). Copying every chain and
+    // rule array on each command made one command cost the whole table, so a node's N-th pod paid for the N-1
+    // masquerade chains before it, and unchanged chains lost their compiled traversal index at every commit.
+    this.chains = new Map(from.chains);
+  }
+
+  /** Chains this transaction already copied (its own, safe to change in place). */
+  private readonly owned = new Set<Chain>();
+
+  /** The chain, copied first if it is still the live table's, ready to be changed. */
+  private mut(name: string, pos?: SrcPos): Chain {
+    const c = this.chain(name, pos);
+    if (this.owned.has(c)) return c;
+    const copy: Chain = { ...c, rules: [...c.rules] };
+    this.owned.add(copy);
+    this.chains.set(name, copy);
+    return copy;
   }
 
   private err(message: string, pos?: SrcPos): IptablesError {
@@ -98,13 +113,13 @@ export class TableTxn {
   }
 
   append(chain: string, rules: readonly Rule[], pos?: SrcPos): void {
-    this.chain(chain, pos).rules.push(...rules);
+    this.mut(chain, pos).rules.push(...rules);
     this.exists = true;
   }
 
   /** -I CHAIN N (1-based). */
   insert(chain: string, n: number, rules: readonly Rule[], pos?: SrcPos): void {
-    const c = this.chain(chain, pos);
+    const c = this.mut(chain, pos);
     if (n < 1 || n > c.rules.length + 1) throw this.err(MSG.insert, pos);
     c.rules.splice(n - 1, 0, ...rules);
     this.exists = true;
@@ -112,7 +127,7 @@ export class TableTxn {
 
   /** -R CHAIN N. */
   replace(chain: string, n: number, rule: Rule, pos?: SrcPos): void {
-    const c = this.chain(chain, pos);
+    const c = this.mut(chain, pos);
     if (n < 1 || n > c.rules.length) throw this.err(MSG.replace, pos);
     c.rules[n - 1] = rule;
     this.exists = true;
@@ -120,17 +135,16 @@ export class TableTxn {
 
   /** -D CHAIN N. */
   deleteNum(chain: string, n: number, pos?: SrcPos): void {
-    const c = this.chain(chain, pos);
+    const c = this.mut(chain, pos);
     if (n < 1 || n > c.rules.length) throw this.err(MSG.del, pos);
     c.rules.splice(n - 1, 1);
   }
 
   /** -D CHAIN RULE: the first rule with exactly this save text. */
   deleteSpec(chain: string, text: string, pos?: SrcPos): void {
-    const c = this.chain(chain, pos);
-    const i = c.rules.findIndex((r) => r.text === text);
+    const i = this.chain(chain, pos).rules.findIndex((r) => r.text === text);
     if (i < 0) throw this.err(MSG.badRule, pos);
-    c.rules.splice(i, 1);
+    this.mut(chain, pos).rules.splice(i, 1);
   }
 
   /** -C CHAIN RULE. */
@@ -142,7 +156,9 @@ export class TableTxn {
   newChain(name: string, pos?: SrcPos): void {
     checkChainName(name, pos);
     if (this.chains.has(name)) throw this.err(MSG.exists, pos);
-    this.chains.set(name, newChain(name, null));
+    const c = newChain(name, null);
+    this.owned.add(c);
+    this.chains.set(name, c);
     this.exists = true;
   }
 
@@ -174,8 +190,8 @@ export class TableTxn {
 
   /** -F [NAME]. */
   flush(name: string | undefined, pos?: SrcPos): void {
-    if (name !== undefined) this.chain(name, pos).rules.length = 0;
-    else for (const c of this.chains.values()) c.rules.length = 0;
+    if (name !== undefined) this.mut(name, pos).rules.length = 0;
+    else for (const [n, c] of this.chains) if (c.rules.length > 0) this.mut(n).rules.length = 0;
   }
 
   /** -Z [NAME [N]]: counters are reset when the transaction commits. */
@@ -195,9 +211,10 @@ export class TableTxn {
 
   /** -P NAME POLICY. */
   setPolicy(name: string, policy: string, pos?: SrcPos, counters?: { packets: number; bytes: number }): void {
-    const c = this.chains.get(name);
-    if (c === undefined || c.policy === null) throw this.err(MSG.builtin, pos);
+    const live = this.chains.get(name);
+    if (live === undefined || live.policy === null) throw this.err(MSG.builtin, pos);
     if (policy !== 'ACCEPT' && policy !== 'DROP') throw this.err(MSG.policy, pos);
+    const c = this.mut(name, pos);
     c.policy = policy;
     if (counters) c.counters = { ...counters };
     this.exists = true;
@@ -214,7 +231,9 @@ export class TableTxn {
     );
     this.chains.clear();
     for (const [n, ch] of entries) this.chains.set(n, ch);
-    for (const ch of this.chains.values()) {
+    for (const [n, live] of this.chains) {
+      if (!live.rules.some((r) => r.target?.jumpTo === from)) continue;
+      const ch = this.mut(n);
       ch.rules = ch.rules.map((r) => {
         if (r.target?.jumpTo !== from) return r;
         const { text: _text, ...rest } = r;

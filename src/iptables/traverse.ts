@@ -33,13 +33,15 @@ interface Compiled {
 export type RuleKeyFn = (rule: Rule) => { dst?: number; port?: number } | null;
 
 export class ChainIndex {
-  private cache = new WeakMap<Chain, { gen: number; c: Compiled }>();
+  private cache = new WeakMap<Chain, { gen: number; rules: readonly Rule[]; len: number; c: Compiled }>();
 
   constructor(private readonly keyOf: RuleKeyFn) {}
 
   get(chain: Chain, gen: number): Compiled {
     const hit = this.cache.get(chain);
-    if (hit && hit.gen === gen) return hit.c;
+    // A commit copies only the chains it changes (TableTxn is copy-on-write), so a chain object whose rule array is
+    // the one compiled is unchanged since: its index stays valid in later generations instead of being rebuilt.
+    if (hit && (hit.gen === gen || (hit.rules === chain.rules && hit.len === chain.rules.length))) return hit.c;
     const unkeyed: number[] = [];
     const byDst = new Map<number, number[]>();
     const byPort = new Map<number, number[]>();
@@ -54,7 +56,7 @@ export class ChainIndex {
       byDst: freeze(byDst),
       byPort: freeze(byPort),
     };
-    this.cache.set(chain, { gen, c });
+    this.cache.set(chain, { gen, rules: chain.rules, len: chain.rules.length, c });
     return c;
   }
 }

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Document, Scalar, YAMLMap } from 'yaml';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import { parseIpv4 } from '../wire/addr.js';
+import { loadCluster } from './cluster-load.js';
 import { parseCommands } from './commands/parse.js';
 import type { CommandSource } from './commands/tokenize.js';
 import { codeFrame, ScenarioError } from './errors.js';
@@ -15,7 +16,7 @@ import type { Located } from './issues.js';
 import { locate } from './issues.js';
 import type { ScenarioData } from './schema.js';
 import { scenarioSchema } from './schema.js';
-import type { Command, Expectation, Listener, Pos, Scenario, Step } from './types.js';
+import type { Cluster, Command, Expectation, Listener, Pos, Scenario, Step } from './types.js';
 import { isFoldedFlow, nodeAt, offsetOf, scalarSource } from './yaml-source.js';
 
 type Doc = Document.Parsed;
@@ -51,7 +52,8 @@ export function parseScenario(text: string, file: string): Scenario {
   const lc = new LineCounter();
   const at = (offset: number): Pos => ({ file, ...lc.linePos(offset) });
   const fail = (e: ScenarioError): never => {
-    e.detail ??= codeFrame(text, e.line, e.col);
+    // A position in another file (a referenced CNI configuration) gets its frame from the CLI, which reads it.
+    if (e.file === file) e.detail ??= codeFrame(text, e.line, e.col);
     throw e;
   };
 
@@ -82,6 +84,16 @@ export function parseScenario(text: string, file: string): Scenario {
 
   const setup = parseSetup(text, file, doc, lc, candidates);
 
+  let cluster: Cluster | undefined;
+  if (parsed.success && parsed.data.cluster !== undefined) {
+    try {
+      cluster = loadCluster(parsed.data.cluster, { text, file, doc, lc, setup });
+    } catch (e) {
+      if (!(e instanceof ScenarioError)) throw e;
+      candidates.push(e);
+    }
+  }
+
   if (parsed.success) {
     const clash = listenerClash(parsed.data);
     if (clash !== undefined) {
@@ -100,7 +112,9 @@ export function parseScenario(text: string, file: string): Scenario {
   if (problem !== undefined || !parsed.success || setup === undefined) {
     return fail(problem ?? ScenarioError.at(at(0), 'invalid scenario'));
   }
-  return build(parsed.data, file, setup, (path) => at(offsetOf(doc, path)));
+  const scenario = build(parsed.data, file, setup, (path) => at(offsetOf(doc, path)));
+  if (cluster !== undefined) scenario.cluster = cluster;
+  return scenario;
 }
 
 /**

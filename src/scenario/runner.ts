@@ -1,4 +1,5 @@
-// Runs a scenario on a fresh emulated kernel: applies the setup commands in order, starts the listeners, then runs
+// Runs a scenario on a fresh emulated kernel: builds its cluster (nodes, pod network, pods; their names become
+// namespace aliases for steps and listeners), applies the setup commands in order, starts the listeners, then runs
 // each step (ping or connect) in virtual time until its client finishes, lets trailing packets (ACKs, FINs) settle
 // for a short grace period, and checks the step's expectations against what happened — the client's outcome and
 // the trace of that step (drop reasons, devices crossed). Same scenario and seed ⇒ identical trace and captures.
@@ -14,6 +15,7 @@ import type { TraceEvent } from '../trace/events.js';
 import type { CaptureSink } from '../trace/recorder.js';
 import { formatIpv4, type Ipv4 } from '../wire/addr.js';
 import { applyCommand } from './apply.js';
+import { buildCluster } from './cluster.js';
 // Registers `iptables` and iptables-restore setup items with the parser and the applier (netfilter in scenarios).
 import './commands/iptables.js';
 import { ScenarioError } from './errors.js';
@@ -49,8 +51,16 @@ export interface RunReport {
 
 const enc = new TextEncoder();
 
+/** Cluster names (pods, nodes) of each built kernel: steps and listeners use them as namespace names. */
+const aliases = new WeakMap<Kernel, Map<string, NetNs>>();
+
+/** The namespace a step or listener means by `name`: a pod or node of the cluster, or a namespace. */
+export function scenarioNs(k: Kernel, name: string): NetNs | undefined {
+  return aliases.get(k)?.get(name) ?? k.namespaces.get(name);
+}
+
 function nsFor(k: Kernel, name: string, pos: ScenarioError['pos']): NetNs {
-  const ns = k.namespaces.get(name);
+  const ns = scenarioNs(k, name);
   if (!ns) throw ScenarioError.at(pos, `unknown namespace '${name}'`);
   return ns;
 }
@@ -60,6 +70,7 @@ export function buildScenario(sc: Scenario, opts: RunOptions = {}): Kernel {
   const k = new Kernel({ seed: opts.seed ?? sc.seed });
   k.tracer.tracing = opts.tracing ?? true;
   for (const s of opts.sinks ?? []) k.tracer.addSink(s);
+  if (sc.cluster !== undefined) aliases.set(k, buildCluster(k, sc.cluster));
   for (const cmd of sc.setup) {
     applyCommand(k, cmd);
     k.run(k.now); // anything the command set in motion at this instant

@@ -118,6 +118,46 @@ const iptablesRestoreItem = z
   })
   .meta({ description: 'iptables-restore with the given rules on standard input.' });
 
+const cidr = z.string().regex(new RegExp(`^${IPV4}/(3[0-2]|[12]?[0-9])$`), {
+  error: (iss) =>
+    looksLikeIpv6(input(iss))
+      ? 'IPv6 is not supported'
+      : `expected ADDRESS/LEN like 192.168.50.11/24, got '${input(iss)}'`,
+});
+
+const clusterNode = z.strictObject({
+  name: nsName.meta({ description: "The node's namespace; its eth0 is a port of bridge `underlay` in root." }),
+  address: cidr.meta({ description: "The node's address on eth0." }),
+  gateway: ipv4.optional().meta({ description: "The node's default route." }),
+});
+
+const portMapping = z.strictObject({
+  hostPort: int(1, 65535),
+  containerPort: int(1, 65535),
+  protocol: z.enum(['TCP', 'UDP', 'tcp', 'udp']).default('TCP'),
+  hostIP: ipv4.optional(),
+});
+
+const clusterPod = z.strictObject({
+  name: nsName.meta({ description: 'The pod; steps and listeners name it in `from` and `ns`.' }),
+  node: nsName,
+  namespace: z.string().min(1).default('default').meta({ description: 'The Kubernetes namespace.' }),
+  ports: z.array(portMapping).default([]).meta({ description: 'hostPort mappings (the portMappings capability).' }),
+});
+
+const clusterCni = z.union([
+  z.strictObject({ file: z.string().min(1).meta({ description: 'A .conflist, relative to the scenario file.' }) }),
+  z.strictObject({ config: z.string().min(1).meta({ description: 'A .conflist as inline JSON (`|` block).' }) }),
+]);
+
+const cluster = z
+  .strictObject({
+    nodes: z.array(clusterNode).min(1),
+    cni: clusterCni.meta({ description: "The pod network, written to every node's /etc/cni/net.d." }),
+    pods: z.array(clusterPod).default([]),
+  })
+  .meta({ description: 'Nodes on one L2 segment with a CNI pod network, built before setup runs.' });
+
 export const scenarioSchema = z
   .strictObject({
     name: z.string().min(1),
@@ -130,6 +170,7 @@ export const scenarioSchema = z
         description:
           'Linux commands (ip, bridge, sysctl, iptables, echo > /proc/sys/…): a list, or a literal block (`|`) with one per line. A list item may also be an iptables-restore document.',
       }),
+    cluster: cluster.optional(),
     listen: z.array(listener).default([]),
     steps: z.array(z.union([pingStep, connectStep])).default([]),
   })

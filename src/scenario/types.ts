@@ -325,11 +325,54 @@ export interface Listener {
   reply: string;
 }
 
+/** A node of a cluster: namespace `name`, its eth0 a port of bridge `underlay` in the initial namespace. */
+export interface ClusterNode {
+  pos: Pos;
+  name: string;
+  address: Cidr;
+  gateway?: Ipv4;
+}
+
+/** A hostPort mapping as the kubelet passes it in the portMappings capability. */
+export interface PortMapping {
+  hostPort: number;
+  containerPort: number;
+  protocol: 'tcp' | 'udp';
+  hostIP?: string;
+}
+
+export interface ClusterPod {
+  pos: Pos;
+  name: string;
+  node: string;
+  namespace: string;
+  ports: PortMapping[];
+}
+
+/** The pod network's configuration list text and where its characters are in the scenario (or its own) file. */
+export interface ClusterCni {
+  pos: Pos;
+  /** The name it gets in /etc/cni/net.d. */
+  fileName: string;
+  text: string;
+  /** File position of a 1-based line and column of `text`. */
+  locate(line: number, col: number): Pos;
+}
+
+export interface Cluster {
+  pos: Pos;
+  nodes: ClusterNode[];
+  cni: ClusterCni;
+  pods: ClusterPod[];
+}
+
 export interface Scenario {
   file: string;
   name: string;
   description?: string;
   seed: number;
+  /** Built before `setup` runs. */
+  cluster?: Cluster;
   setup: Command[];
   listen: Listener[];
   steps: Step[];

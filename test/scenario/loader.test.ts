@@ -200,7 +200,7 @@ describe('errors in the schema', () => {
     [
       'unknown top-level key',
       doc('name: x', 'stepz: []'),
-      "s.yaml:2:1: unknown field 'stepz'; expected one of: name, description, seed, setup, listen, steps",
+      "s.yaml:2:1: unknown field 'stepz'; expected one of: name, description, seed, setup, cluster, listen, steps",
     ],
     ['wrong type', doc('name: x', 'seed: one'), "s.yaml:2:7: seed: expected an integer, got 'one'"],
     ['negative seed', doc('name: x', 'seed: -1'), 's.yaml:2:7: seed: must be at least 0, got number -1'],

@@ -26,7 +26,7 @@ describe('scenario JSON Schema', () => {
     };
     expect(s.required).toEqual(['name']);
     expect(s.additionalProperties).toBe(false);
-    expect(Object.keys(s.properties)).toEqual(['name', 'description', 'seed', 'setup', 'listen', 'steps']);
+    expect(Object.keys(s.properties)).toEqual(['name', 'description', 'seed', 'setup', 'cluster', 'listen', 'steps']);
     const text = JSON.stringify(s);
     expect(text).not.toContain('"additionalProperties":true');
   });
