@@ -30,12 +30,14 @@ export class PingClient {
   readonly probe = new Probe();
   readonly id: number;
   /** Per 16-bit sequence number: 0 awaiting, 1 answered by a reply, 2 by an ICMP error. */
-  private marks = new Uint8Array(65536);
+  private marks: Uint8Array;
   private replies = 0;
   private errors = 0;
   private sent = 0;
   /** Send time by sequence number (seq is 16 bits on the wire); -1 = not awaited. */
-  private sentAt = new Float64Array(65536).fill(-1);
+  private sentAt: Float64Array;
+  /** Index mask of `marks`/`sentAt`: a power of two ≥ count, at most 65536 (the 16-bit sequence space). */
+  private readonly mask: number;
   private firstReply: { from: Ipv4; ttl: number } | null = null;
   private firstError: { from: Ipv4; ttl: number; type: number; code: number } | null = null;
   private readonly count: number;
@@ -48,6 +50,11 @@ export class PingClient {
     private readonly o: PingOptions,
   ) {
     this.count = o.count ?? 1;
+    let size = 16;
+    while (size < this.count && size < 65536) size *= 2;
+    this.mask = size - 1;
+    this.marks = new Uint8Array(size);
+    this.sentAt = new Float64Array(size).fill(-1);
     this.fill = pattern(Math.max(0, (o.size ?? 56) - 16));
     let id = ns.kernel.rng.int(1, 0xffff);
     while (ns.sockets.ping.has(id)) id = (id % 0xffff) + 1;
@@ -100,9 +107,9 @@ export class PingClient {
       writeLe32(skb.buf, d + 8, usec);
     }
     if (size > 16) skb.buf.set(this.fill, d + 16);
-    emitIcmpHeader(skb.buf, skb.th, ICMP_ECHO, 0, ((this.id << 16) | seq) >>> 0, ICMP_HLEN + size);
-    this.sentAt[seq & 0xffff] = now;
-    this.marks[seq & 0xffff] = 0;
+    emitIcmpHeader(skb.buf, skb.th, ICMP_ECHO, 0, ((this.id << 16) | (seq & 0xffff)) >>> 0, ICMP_HLEN + size);
+    this.sentAt[seq & this.mask] = now;
+    this.marks[seq & this.mask] = 0;
     const tr = ns.kernel.tracer;
     if (tr.tracing)
       tr.emit(ns.name, skb.id, 'sock', {
@@ -115,14 +122,14 @@ export class PingClient {
   }
 
   reply(skb: Skb, from: Ipv4, ttl: number, seq: number, len: number): void {
-    if (this.probe.done || this.sentAt[seq & 0xffff]! < 0) {
+    if (this.probe.done || this.sentAt[seq & this.mask]! < 0) {
       dropSkb(this.ns, skb, 'NO_SOCKET', `echo reply seq ${seq} not awaited`);
       return;
     }
-    const rtt = (this.ns.kernel.now - this.sentAt[seq & 0xffff]!) / 1e6;
-    const dup = this.marks[seq & 0xffff] === 1;
+    const rtt = (this.ns.kernel.now - this.sentAt[seq & this.mask]!) / 1e6;
+    const dup = this.marks[seq & this.mask] === 1;
     if (!dup) this.replies++;
-    this.marks[seq & 0xffff] = 1;
+    this.marks[seq & this.mask] = 1;
     this.probe.line(
       () =>
         `${len} bytes from ${Probe.ip(from)}: icmp_seq=${seq} ttl=${ttl} time=${rtt.toFixed(3)} ms${dup ? ' (DUP!)' : ''}`,
@@ -140,8 +147,8 @@ export class PingClient {
 
   error(from: Ipv4, ttl: number, type: number, code: number, rest: number, seq: number): void {
     if (this.probe.done) return;
-    if (this.marks[seq & 0xffff] === 0) this.errors++;
-    this.marks[seq & 0xffff] = 2;
+    if (this.marks[seq & this.mask] === 0) this.errors++;
+    this.marks[seq & this.mask] = 2;
     this.probe.line(`From ${Probe.ip(from)} icmp_seq=${seq} ${pingErrorText(type, code, rest & 0xffff)}`);
     if (!this.firstError) this.firstError = { from, ttl, type, code };
     if (this.replies + this.errors === this.count) this.finish();
