@@ -8,6 +8,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Kill the program (SIGKILL) after this long. */
   timeoutMs: number;
+  /** Written to the program's stdin, which is then closed (CNI plugins read their configuration there). */
+  input?: string;
 }
 
 export interface RunResult {
@@ -33,7 +35,11 @@ export function run(file: string, args: readonly string[], opts: RunOptions): Pr
       resolve({ stdout: '', stderr: '', code: null, killed: 'aborted' });
       return;
     }
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // stdin is a pipe closed at once (EOF, as /dev/null would give) unless there is input to write first.
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // A program that exits without reading all of its input must not crash the run with EPIPE.
+    child.stdin.on('error', () => {});
+    child.stdin.end(opts.input ?? '');
     let stdout = '';
     let stderr = '';
     let killed: RunResult['killed'];

@@ -2,6 +2,7 @@
 // step, what Linux did, for comparison with the emulator. See NOTES.md for what Linux was seen to do.
 
 export { removeStaleNamespaces } from './cleanup.js';
+export { type RunResult, run, runOk } from './exec.js';
 export { kernelLabAvailable, LabTimeoutError, runKernelLab } from './lab.js';
 export { LabNames } from './names.js';
 export { type LabCommand, rewriteSetupLine, UnsupportedCommandError } from './rewrite.js';
@@ -14,6 +15,7 @@ export type {
   LabOptions,
   LabPacket,
   LabPingStep,
+  LabPrepareContext,
   LabSetupLine,
   LabStep,
   LabStepResult,

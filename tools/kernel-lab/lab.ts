@@ -1,6 +1,7 @@
 // Replays a scenario in real Linux network namespaces and reports, step by step, what the kernel did. Order:
 // remove namespaces left by crashed runs; create `pw-lab-<id>-root` for the scenario's initial namespace; run
-// the setup lines (rewritten to stay in the lab); start the listeners; for each step capture in the `from`
+// the caller's `prepare` hook if any (namespaces built by code, e.g. pods attached by real CNI plugins); run the
+// setup lines (rewritten to stay in the lab); start the listeners; for each step capture in the `from`
 // namespace, run the client, let late packets land, stop the capture and judge. Whatever happens — a failing
 // command, an exception, the run's time bound — every process the run started is killed and every namespace
 // with its id is deleted before the promise settles. Needs root, iproute2, iputils ping, tcpdump and python3.
@@ -123,6 +124,10 @@ export async function runKernelLab(input: LabInput, opts: LabOptions = {}): Prom
     await runOk('ip', ['netns', 'add', names.root], { signal, timeoutMs: SETUP_CMD_MS });
     if (opts.rootLoopbackUp ?? true) {
       await runOk('ip', ['-n', names.root, 'link', 'set', 'lo', 'up'], { signal, timeoutMs: SETUP_CMD_MS });
+    }
+    if (opts.prepare) {
+      checkTime('prepare');
+      await opts.prepare({ names, dir, signal });
     }
     for (const line of input.setup) {
       const cmd = rewriteSetupLine(line.text, names);

@@ -3,6 +3,8 @@
 // Namespace names are the scenario's own; the lab maps them to `pw-lab-<id>-<name>`. The scenario's initial
 // namespace is written `root` (or the empty string) in `listen[].ns` and `steps[].from`.
 
+import type { LabNames } from './names.js';
+
 export interface LabSetupLine {
   /** One command line exactly as the scenario has it, e.g. `ip -n a addr add 10.0.0.1/24 dev eth0`. */
   text: string;
@@ -106,6 +108,21 @@ export interface LabOptions {
    * Namespaces the scenario adds keep the kernel default (lo down).
    */
   rootLoopbackUp?: boolean;
+  /**
+   * Builds namespaces before the setup lines run, for what a setup line cannot express (e.g. a cluster whose
+   * pods are attached by real CNI plugin binaries). Runs after the stand-in for the initial namespace exists.
+   * Every namespace it creates must be named through `ctx.names` (`names.map(x)`), so the run's cleanup removes
+   * it; files go under `ctx.dir`, deleted with the run; programs it starts must honour `ctx.signal`.
+   */
+  prepare?: (ctx: LabPrepareContext) => Promise<void>;
+}
+
+export interface LabPrepareContext {
+  names: LabNames;
+  /** The run's temporary directory. */
+  dir: string;
+  /** Aborted when the run exceeds its time bound. */
+  signal: AbortSignal;
 }
 
 export type LabAvailability = { ok: true } | { ok: false; why: string };
