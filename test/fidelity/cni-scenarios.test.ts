@@ -9,7 +9,7 @@
 // store in the run's temporary directory. Root only; skipped with a message when the lab or the plugins are
 // missing. Limits: iptables rule text is not compared; `via:` hops are not compared.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Node } from '../../src/cni/node.js';
@@ -19,13 +19,8 @@ import { loadScenario } from '../../src/scenario/loader.js';
 import { runScenario, scenarioNs } from '../../src/scenario/runner.js';
 import type { Cluster, ClusterPod, Scenario } from '../../src/scenario/types.js';
 import { formatCidr, formatIpv4 } from '../../src/wire/addr.js';
-import {
-  kernelLabAvailable,
-  type LabInput,
-  type LabPrepareContext,
-  runKernelLab,
-  runOk,
-} from '../../tools/kernel-lab/index.js';
+import { kernelLabAvailable, type LabPrepareContext, runKernelLab, runOk } from '../../tools/kernel-lab/index.js';
+import { icmpName, labInput } from './lab-input.js';
 
 const CNI_PATH = '/usr/lib/cni';
 const PLUGINS = ['loopback', 'bridge', 'host-local', 'portmap'];
@@ -175,43 +170,6 @@ async function buildRealCluster(
   }
 }
 
-/** Same conversion as test/fidelity/scenarios.test.ts; the cluster scenarios' setup lines are one-liners. */
-function labInput(sc: Scenario, setupText: string[]): LabInput {
-  return {
-    setup: setupText.map((text) => ({ text })),
-    listen: sc.listen.map((l) => ({
-      ns: l.ns,
-      proto: l.proto,
-      port: l.port,
-      reply: l.reply,
-      ...(l.address !== undefined ? { address: formatIpv4(l.address) } : {}),
-    })),
-    steps: sc.steps.map((s) =>
-      s.kind === 'ping'
-        ? {
-            kind: 'ping' as const,
-            from: s.from,
-            to: formatIpv4(s.to),
-            count: s.count,
-            size: s.size,
-            ...(s.ttl !== undefined ? { ttl: s.ttl } : {}),
-            ...(s.src !== undefined ? { src: formatIpv4(s.src) } : {}),
-          }
-        : {
-            kind: 'connect' as const,
-            from: s.from,
-            to: formatIpv4(s.to),
-            port: s.port,
-            proto: s.proto,
-            payload: s.payload,
-            ...(s.src !== undefined ? { src: formatIpv4(s.src) } : {}),
-          },
-    ),
-  };
-}
-
-const icmpName = (n: string | undefined) => (n === 'proto-unreachable' ? 'protocol-unreachable' : n);
-
 /** IPv4 addresses (CIDR) of a pod's eth0 in the emulator. */
 function emulatorPodAddrs(sc: Scenario, k: Kernel, pod: string): string[] {
   const ns = scenarioNs(k, pod);
@@ -233,8 +191,7 @@ describe.skipIf(!avail.ok)('emulator agrees with real Linux and the reference CN
         ids.set(p.name, podIds);
       }
       const results = new Map<string, Json>();
-      const setup = setupLines(sc);
-      const real = await runKernelLab(labInput(sc, setup), {
+      const real = await runKernelLab(labInput(sc), {
         timeoutMs: 50_000,
         prepare: (ctx) => buildRealCluster(c, ids, ctx, results),
       });
@@ -259,24 +216,3 @@ describe.skipIf(!avail.ok)('emulator agrees with real Linux and the reference CN
     });
   }
 });
-
-/** The setup lines as written in the scenario file, recovered from each command's position. */
-function setupLines(sc: Scenario): string[] {
-  return sc.setup.map((cmd) => {
-    const line = readLines(sc.file)[cmd.pos.line - 1] ?? '';
-    return line
-      .slice(cmd.pos.col - 1)
-      .replace(/\s+#.*$/, '')
-      .trim();
-  });
-}
-
-const fileCache = new Map<string, string[]>();
-function readLines(file: string): string[] {
-  let lines = fileCache.get(file);
-  if (!lines) {
-    lines = readFileSync(file, 'utf8').split('\n');
-    fileCache.set(file, lines);
-  }
-  return lines;
-}

@@ -1,0 +1,56 @@
+// A scenario turned into tools/kernel-lab input: the setup command lines as written in the file (recovered from
+// each command's position, following `\` continuations and dropping a quoting character and trailing comments),
+// the listeners and the steps with addresses as text. Shared by the real-Linux fidelity tests.
+
+import { readFileSync } from 'node:fs';
+import type { Scenario } from '../../src/scenario/types.js';
+import { formatIpv4 } from '../../src/wire/addr.js';
+import type { LabInput } from '../../tools/kernel-lab/types.js';
+
+export function setupLines(sc: Scenario): { text: string }[] {
+  const src = readFileSync(sc.file, 'utf8').split('\n');
+  return sc.setup.map((c) => {
+    let text = src[c.pos.line - 1]!.slice(c.pos.col - 1);
+    let n = c.pos.line;
+    while (text.endsWith('\\')) text = text.slice(0, -1) + src[n++]!.trim();
+    if (/^["']/.test(src[c.pos.line - 1]![c.pos.col - 2] ?? '')) text = text.replace(/["']\s*$/, '');
+    return { text: text.replace(/\s+#.*$/, '').trim() };
+  });
+}
+
+export function labInput(sc: Scenario): LabInput {
+  return {
+    setup: setupLines(sc),
+    listen: sc.listen.map((l) => ({
+      ns: l.ns,
+      proto: l.proto,
+      port: l.port,
+      reply: l.reply,
+      ...(l.address !== undefined ? { address: formatIpv4(l.address) } : {}),
+    })),
+    steps: sc.steps.map((s) =>
+      s.kind === 'ping'
+        ? {
+            kind: 'ping' as const,
+            from: s.from,
+            to: formatIpv4(s.to),
+            count: s.count,
+            size: s.size,
+            ...(s.ttl !== undefined ? { ttl: s.ttl } : {}),
+            ...(s.src !== undefined ? { src: formatIpv4(s.src) } : {}),
+          }
+        : {
+            kind: 'connect' as const,
+            from: s.from,
+            to: formatIpv4(s.to),
+            port: s.port,
+            proto: s.proto,
+            payload: s.payload,
+            ...(s.src !== undefined ? { src: formatIpv4(s.src) } : {}),
+          },
+    ),
+  };
+}
+
+/** kernel-lab and podwire name ICMP protocol unreachable differently. */
+export const icmpName = (n: string | undefined) => (n === 'proto-unreachable' ? 'protocol-unreachable' : n);
