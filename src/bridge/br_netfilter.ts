@@ -8,9 +8,8 @@ import { dropSkb } from '../netns/dev.js';
 import type { NfHook, NfVerdict } from '../netns/hooks.js';
 import type { NetDev } from '../netns/netdev.js';
 import type { Skb } from '../netns/skb.js';
+import { ETH_HLEN } from '../wire/ethernet.js';
 import type { Bridge } from './bridge.js';
-
-const ETH_HLEN = 14;
 
 export function brNfHook(br: Bridge, hook: NfHook, skb: Skb, physIn: NetDev | null, physOut: NetDev | null): NfVerdict {
   const ns = br.ns;

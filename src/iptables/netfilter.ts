@@ -66,11 +66,6 @@ export class NsNetfilter {
     return this.ctOn ? getConntrack(this.ns) : null;
   }
 
-  /** Conntrack exists in this namespace (something enabled it at least once). */
-  get conntrackTable(): Conntrack {
-    return getConntrack(this.ns);
-  }
-
   /** Re-registers hooks after the ruleset changed: tables that exist, conntrack if any rule needs it. */
   sync(): void {
     if (this.syncedGen === this.state.generation) return;
@@ -194,7 +189,7 @@ export class NsNetfilter {
             verdict,
           })
       : null;
-    const v = doTable(t.chains, builtin, ctx, this.index, this.state.generation, onEvent, table);
+    const v = doTable(t.chains, builtin, ctx, this.index, this.state.generation, onEvent);
     if (v === 'drop' && this.ctOn) getConntrack(this.ns).release(skb);
     return v;
   }

@@ -6,14 +6,10 @@
 // or one TCP/UDP destination port, so a packet visits, in order, only the rules keyed on its own address or port
 // plus the unkeyed ones — kube-proxy's KUBE-SERVICES with 10,000 services costs about what it costs with 10.
 
-import type { Chain, PacketCtx, Rule, TableName } from './types.js';
+import type { Chain, PacketCtx, Rule } from './types.js';
 
 /** Upper bound on nested jumps; the kernel refuses loops at load, this only guards against a bug. */
 const MAX_DEPTH = 64;
-
-export interface Verdict {
-  verdict: 'accept' | 'drop';
-}
 
 export type RuleEvent = (
   chain: Chain,
@@ -114,7 +110,6 @@ export function doTable(
   index: ChainIndex,
   gen: number,
   onEvent: RuleEvent | null,
-  _table: TableName,
 ): 'accept' | 'drop' {
   const stack: { chain: Chain; next: number }[] = [];
   let chain = builtin;

@@ -68,8 +68,8 @@ export function arpRcv(ns: NetNs, skb: Skb): void {
     dropSkb(ns, skb, 'UNHANDLED_PROTO', `ARP opcode ${arp.op}`, dev.name);
     return;
   }
-  // Our own addresses are not learnt; a zero or multicast sender is ignored (arp_process checks).
-  if (arp.spa === 0 ? arp.op !== ARPOP_REQUEST : false) {
+  // A zero sender address is valid only in a request (an address probe, RFC 5227).
+  if (arp.spa === 0 && arp.op !== ARPOP_REQUEST) {
     dropSkb(ns, skb, 'ARP_NOT_FOR_US', 'ARP reply from 0.0.0.0', dev.name);
     return;
   }

@@ -5,7 +5,7 @@
 // re-adds the address routes. A second address in an existing subnet is secondary (no second prefix route).
 // Source address selection follows inet_select_addr.
 
-import { broadcastOf, formatCidr, formatIpv4, type Ipv4, inPrefix, networkOf, prefixMask } from '../wire/addr.js';
+import { broadcastOf, type Ipv4, inPrefix, networkOf } from '../wire/addr.js';
 import { NetlinkError } from './errors.js';
 import type { Route, RouteScope } from './fib.js';
 import { RT_TABLE_LOCAL, RT_TABLE_MAIN } from './fib.js';
@@ -177,13 +177,3 @@ export function inetSelectAddr(ns: NetNs, dev: NetDev | null, dst: Ipv4, scope: 
   }
   return null;
 }
-
-export function formatIfAddr(a: IfAddr): string {
-  return formatCidr({ addr: a.addr, len: a.len });
-}
-
-export function addrMaskMatches(a: IfAddr, x: Ipv4): boolean {
-  return ((a.addr ^ x) & prefixMask(a.len)) === 0;
-}
-
-export { formatIpv4 };

@@ -305,7 +305,3 @@ export class NeighTable {
     devQueueXmit(dev, skb);
   }
 }
-
-export function nudName(s: NudState): string {
-  return s;
-}

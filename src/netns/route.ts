@@ -2,7 +2,7 @@
 // lookups the IP layer makes: output (ip_route_output_key: route, device, next hop and source address) and input
 // (ip_route_input_slow: local, broadcast, forward, or an error that decides which ICMP goes back).
 
-import { formatIpv4, type Ipv4, inPrefix, prefixMask } from '../wire/addr.js';
+import { formatIpv4, type Ipv4, prefixMask } from '../wire/addr.js';
 import { NetlinkError } from './errors.js';
 import { formatRoute, type Route, type RouteScope, type RouteType, RT_TABLE_LOCAL, RT_TABLE_MAIN } from './fib.js';
 import { inetSelectAddr, isLocalAddr } from './ifaddr.js';
@@ -221,9 +221,3 @@ export function describeOutputRoute(dst: Ipv4, r: OutputRoute): string {
   parts.push(`[${formatRoute(r.route, { showTable: r.route.table !== RT_TABLE_MAIN })}]`);
   return parts.join(' ');
 }
-
-export function onLinkOf(ns: NetNs, dev: NetDev, a: Ipv4): boolean {
-  return ns.addrsOf(dev).some((x) => inPrefix(a, x.addr, x.len));
-}
-
-export { RT_TABLE_LOCAL };

@@ -23,7 +23,7 @@ import {
 import type { NetNs } from '../netns/netns.js';
 import { routeModify } from '../netns/route.js';
 import { ScenarioError } from './errors.js';
-import type { Command, CommandKind, CommandKinds, Pos } from './types.js';
+import type { Command, CommandKind, CommandKinds } from './types.js';
 
 export type Applier<K extends CommandKind> = (k: Kernel, cmd: CommandKinds[K]) => void;
 
@@ -151,7 +151,7 @@ function applyInner(k: Kernel, cmd: Command): void {
         prefsrc: cmd.src ?? null,
         table: cmd.table,
         proto: cmd.protocol !== undefined ? (PROTO_NAMES[cmd.protocol] ?? String(cmd.protocol)) : null,
-        scope: cmd.op === 'del' ? (cmd.scope ?? null) : (cmd.scope ?? null),
+        scope: cmd.scope ?? null,
         onlink: cmd.onlink,
         mtu: cmd.mtu ?? null,
         advmss: cmd.advmss ?? null,
@@ -213,8 +213,4 @@ function applyInner(k: Kernel, cmd: Command): void {
 /** The scenario names the initial namespace "root"; `netns root` means it too. */
 function nsName(name: string): string | null {
   return name === ROOT_NS ? null : name;
-}
-
-export function posOf(cmd: Command): Pos {
-  return cmd.pos;
 }

@@ -30,10 +30,6 @@ export class EventQueue {
     this.push(this.now + delay, fn);
   }
 
-  at_(time: Nanos, fn: Callback): void {
-    this.push(Math.max(time, this.now), fn);
-  }
-
   private push(t: number, f: Callback): void {
     const s = this.nextSeq++;
     const at = this.at;
