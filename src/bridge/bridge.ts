@@ -37,12 +37,13 @@ export class Bridge extends NetDev {
   /** MTU set explicitly; otherwise the bridge follows its smallest port's MTU. */
   mtuSet = false;
   private portSeq = 0;
+  private readonly unwatch: () => void;
   private hadPorts = false;
 
   constructor(ns: NetNs, name: string, ifindex: number, mac: Mac) {
     super(ns, name, ifindex, mac, 1500);
     this.fdb.set(this.localEntry(mac, null));
-    ns.onNetdevEvent((ev, dev) => this.portEvent(ev, dev));
+    this.unwatch = ns.onNetdevEvent((ev, dev) => this.portEvent(ev, dev));
   }
 
   private localEntry(mac: Mac, port: NetDev | null): FdbEntry {
@@ -90,6 +91,17 @@ export class Bridge extends NetDev {
     this.fdb.set(this.localEntry(dev.mac, dev));
     this.recalcMac();
     this.recalcMtu();
+  }
+
+  /** br_dev_delete: every port is released (it keeps working as a plain device), then the bridge goes away. */
+  destroy(): void {
+    for (const dev of [...this.ports.keys()]) this.delPort(dev);
+    this.unwatch();
+    if (this.adminUp) {
+      this.adminUp = false;
+      this.ns.notify('down', this);
+    }
+    this.ns.unregisterDev(this);
   }
 
   /** br_del_if. */

@@ -88,7 +88,8 @@ function notifyPeerCarrier(dev: NetDev): void {
 export function linkSetNetns(dev: NetDev, to: NetNs): void {
   const from = dev.ns;
   if (from === to) return;
-  if (dev.kind === 'loopback') throw new NetlinkError('RTNETLINK answers: Invalid argument');
+  // Loopback and bridges are NETIF_F_NETNS_LOCAL: they cannot leave their namespace.
+  if (dev.kind === 'loopback' || dev.kind === 'bridge') throw new NetlinkError('RTNETLINK answers: Invalid argument');
   if (to.devs.has(dev.name)) throw new NetlinkError('RTNETLINK answers: File exists', 'EEXIST');
   if (dev.master) linkSetNomaster(dev);
   linkSetDown(dev);

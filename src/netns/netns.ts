@@ -93,8 +93,13 @@ export class NetNs {
     return [...this.byIndex.values()].sort((a, b) => a.ifindex - b.ifindex);
   }
 
-  onNetdevEvent(fn: (ev: NetdevEvent, dev: NetDev) => void): void {
+  /** Registers a netdevice notifier; the returned function unregisters it. */
+  onNetdevEvent(fn: (ev: NetdevEvent, dev: NetDev) => void): () => void {
     this.notifiers.push(fn);
+    return () => {
+      const i = this.notifiers.indexOf(fn);
+      if (i >= 0) this.notifiers.splice(i, 1);
+    };
   }
 
   notify(ev: NetdevEvent, dev: NetDev): void {

@@ -440,3 +440,26 @@ eth0@if3         UP             10.0.0.1/24 fe80::a4c9:fdff:feab:1dba/64
     );
   });
 });
+
+describe('deleting and moving the bridge', () => {
+  it('releases every port when the bridge is deleted, as br_dev_delete does', () => {
+    const k = build({ setup: lan({ extra: ['ip link del br0'] }) });
+    expect(k.root.devs.has('br0')).toBe(false);
+    for (const p of ['veth-a', 'veth-b', 'veth-c']) {
+      const dev = k.root.dev(p);
+      expect(dev.master, p).toBeNull();
+      expect(dev.rxHandler, p).toBeNull();
+    }
+    // The former ports are plain devices again: one can be enslaved to a new bridge.
+    const k2 = build({
+      setup: lan({ extra: ['ip link del br0', 'ip link add br1 type bridge', 'ip link set veth-a master br1'] }),
+    });
+    expect(k2.root.dev('veth-a').master?.name).toBe('br1');
+  });
+
+  it('refuses to move a bridge to another namespace (NETIF_F_NETNS_LOCAL)', () => {
+    expect(() => build({ setup: lan({ extra: ['ip netns add other', 'ip link set br0 netns other'] }) })).toThrow(
+      'RTNETLINK answers: Invalid argument',
+    );
+  });
+});
