@@ -9,7 +9,7 @@ import type { BridgeLinkSet, Command, FdbAdd, FdbDel, FdbState } from '../types.
 import type { Args } from './args.js';
 import type { CommandContext, Where } from './dispatch.js';
 import { globalOptions } from './ip.js';
-import { accepted, keywords, lookup, nextKeyword } from './keywords.js';
+import { accepted, keywords, lookup, lookupOption, nextKeyword, unsupportedOption } from './keywords.js';
 import type { Token } from './tokenize.js';
 import { devName, ipv4, mac, onOff, uint } from './values.js';
 
@@ -101,11 +101,6 @@ export function parseBridge(args: Args, ctx: CommandContext): Command {
   return id === 'fdb' ? fdb(args, w) : link(args, w);
 }
 
-function unsupported(args: Args, tok: Token, name: string, context: string, supported: string): never {
-  const shown = name === tok.text ? `'${name}'` : `'${tok.text}' (${name})`;
-  return args.fail(tok, `option ${shown} is not supported in '${context}'; supported: ${supported}`);
-}
-
 function fdb(args: Args, w: Where): FdbAdd | FdbDel {
   const { id } = nextKeyword(args, FDB_VERBS, { what: 'command', context: 'bridge fdb' });
   const context = `bridge fdb ${id}`;
@@ -122,8 +117,7 @@ function fdb(args: Args, w: Where): FdbAdd | FdbDel {
 
   while (!args.done) {
     const tok = args.next('an option');
-    const k = lookup(FDB_OPTS, tok.text);
-    if (k?.unsupported) unsupported(args, tok, k.name, context, accepted(FDB_OPTS));
+    const k = lookupOption(args, FDB_OPTS, tok, context);
     if (k === undefined || k.id === 'to') {
       const m = k === undefined ? tok : args.next('a MAC address', tok);
       if (k === undefined && !/^[0-9a-fA-F]{1,2}[:-]/.test(m.text)) {
@@ -187,7 +181,7 @@ function link(args: Args, w: Where): BridgeLinkSet {
     if (k === undefined) {
       args.fail(tok, `unknown option '${tok.text}' for '${context}'; expected one of: ${accepted(LINK_OPTS)}`);
     }
-    if (k.unsupported) unsupported(args, tok, k.name, context, accepted(LINK_OPTS));
+    if (k.unsupported) unsupportedOption(args, tok, k, context, accepted(LINK_OPTS));
     if (k.id === 'dev') {
       dev = devName(args, args.next('a device name', tok));
       continue;

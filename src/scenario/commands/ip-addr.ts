@@ -9,7 +9,7 @@ import { broadcastOf, networkOf } from '../../wire/addr.js';
 import type { AddrAdd, AddrDel, AddrFlush, AddrScope, Command } from '../types.js';
 import type { Args } from './args.js';
 import type { Where } from './dispatch.js';
-import { accepted, keywords, lookup, nextKeyword } from './keywords.js';
+import { accepted, keywords, lookupOption, nextKeyword } from './keywords.js';
 import type { Token } from './tokenize.js';
 import { cidr, devName, ipv4 } from './values.js';
 
@@ -98,11 +98,7 @@ function addrModify(args: Args, w: Where, add: boolean): AddrAdd | AddrDel {
 
   while (!args.done) {
     const tok = args.next('an option');
-    const k = lookup(table, tok.text);
-    if (k?.unsupported) {
-      const shown = k.name === tok.text ? `'${k.name}'` : `'${tok.text}' (${k.name})`;
-      args.fail(tok, `option ${shown} is not supported in '${context}'; supported: ${accepted(table)}`);
-    }
+    const k = lookupOption(args, table, tok, context);
     if (k === undefined || k.id === 'local') {
       const a = k === undefined ? tok : args.next('an address', tok);
       if (k === undefined && !looksLikeAddress(a.text)) {
@@ -170,11 +166,7 @@ function addrFlush(args: Args, w: Where): AddrFlush {
   let dev: string | undefined;
   while (!args.done) {
     const tok = args.next('an option');
-    const k = lookup(FLUSH_OPTS, tok.text);
-    if (k?.unsupported) {
-      const shown = k.name === tok.text ? `'${k.name}'` : `'${tok.text}' (${k.name})`;
-      args.fail(tok, `option ${shown} is not supported in '${context}'; supported: dev`);
-    }
+    const k = lookupOption(args, FLUSH_OPTS, tok, context, 'dev');
     const d = k === undefined ? tok : args.next('a device name', tok);
     if (dev !== undefined) args.fail(tok, `unknown option '${tok.text}' for '${context}'; expected one of: dev`);
     dev = devName(args, d);

@@ -8,8 +8,7 @@ import type { Mac } from '../../wire/addr.js';
 import type { Command, LinkAddBridge, LinkAddDummy, LinkAddVeth, LinkAttrs, LinkDel, LinkSet } from '../types.js';
 import type { Args } from './args.js';
 import type { Where } from './dispatch.js';
-import type { Keyword } from './keywords.js';
-import { keywords, lookup, nextKeyword } from './keywords.js';
+import { keywords, lookup, nextKeyword, unsupportedOption } from './keywords.js';
 import type { Token } from './tokenize.js';
 import { devName, mac, netnsName, onOff, uint } from './values.js';
 
@@ -156,11 +155,6 @@ function listing(allowed: readonly string[]): string {
     .join(', ');
 }
 
-function notSupported(args: Args, tok: Token, k: Keyword, context: string, allowed: readonly string[]): never {
-  const shown = k.name === tok.text ? `'${k.name}'` : `'${tok.text}' (${k.name})`;
-  return args.fail(tok, `option ${shown} is not supported in '${context}'; supported: ${listing(allowed)}`);
-}
-
 /** One iplink_parse() pass; stops after `type KIND` when the type is allowed. */
 function linkOpts(args: Args, allowed: readonly string[], context: string): LinkOpts {
   const o: LinkOpts = {};
@@ -183,7 +177,7 @@ function linkOpts(args: Args, allowed: readonly string[], context: string): Link
     }
     if (k.unsupported || !allowed.includes(k.id)) {
       if (k.id === 'type' && allowed === PEER_OPTS) args.fail(tok, "'type' given twice");
-      notSupported(args, tok, k, context, allowed);
+      unsupportedOption(args, tok, k, context, listing(allowed));
     }
     switch (k.id) {
       case 'up':

@@ -6,7 +6,7 @@ import type { Ipv4, Mac } from '../../wire/addr.js';
 import type { NeighAdd, NeighDel, NudState } from '../types.js';
 import type { Args } from './args.js';
 import type { Where } from './dispatch.js';
-import { accepted, keywords, lookup, nextKeyword } from './keywords.js';
+import { accepted, keywords, lookup, lookupOption, nextKeyword } from './keywords.js';
 import type { Token } from './tokenize.js';
 import { devName, ipv4, mac } from './values.js';
 
@@ -67,11 +67,7 @@ export function parseIpNeigh(args: Args, w: Where): NeighAdd | NeighDel {
 
   while (!args.done) {
     const tok = args.next('an option');
-    const k = lookup(table, tok.text);
-    if (k?.unsupported) {
-      const shown = k.name === tok.text ? `'${k.name}'` : `'${tok.text}' (${k.name})`;
-      args.fail(tok, `option ${shown} is not supported in '${context}'; supported: ${accepted(table)}`);
-    }
+    const k = lookupOption(args, table, tok, context);
     if (k === undefined || k.id === 'to') {
       const a = k === undefined ? tok : args.next('an address', tok);
       if (k === undefined && !/^[0-9]/.test(a.text) && !/[.:/]/.test(a.text)) {

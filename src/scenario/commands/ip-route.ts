@@ -17,7 +17,7 @@ import {
 } from '../types.js';
 import type { Args } from './args.js';
 import type { Where } from './dispatch.js';
-import { accepted, keywords, lookup, nextKeyword } from './keywords.js';
+import { accepted, keywords, lookup, lookupOption, nextKeyword } from './keywords.js';
 import type { Token } from './tokenize.js';
 import { devName, ipv4, routePrefix, uint } from './values.js';
 
@@ -133,11 +133,7 @@ function routeModify(args: Args, w: Where, op: RouteOp): RouteCmd {
 
   while (!args.done) {
     const tok = args.next('an option');
-    const k = lookup(OPTS, tok.text);
-    if (k?.unsupported) {
-      const shown = k.name === tok.text ? `'${k.name}'` : `'${tok.text}' (${k.name})`;
-      args.fail(tok, `option ${shown} is not supported in '${context}'; supported: ${accepted(OPTS)}`);
-    }
+    const k = lookupOption(args, OPTS, tok, context);
     if (k === undefined || k.id === 'to') {
       let t = k === undefined ? tok : args.next('a destination', tok);
       if (!/^[0-9]/.test(t.text)) {

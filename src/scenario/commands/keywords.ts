@@ -53,6 +53,25 @@ export function accepted(table: readonly Keyword[]): string {
   return names.join(', ');
 }
 
+/** Fails on an option iproute2 knows but podwire does not model, naming what is supported there instead. */
+export function unsupportedOption(args: Args, tok: Token, k: Keyword, context: string, supported: string): never {
+  const shown = k.name === tok.text ? `'${k.name}'` : `'${tok.text}' (${k.name})`;
+  return args.fail(tok, `option ${shown} is not supported in '${context}'; supported: ${supported}`);
+}
+
+/** Looks an option word up in `table`; an option marked unsupported is an error (see unsupportedOption). */
+export function lookupOption(
+  args: Args,
+  table: readonly Keyword[],
+  tok: Token,
+  context: string,
+  supported = accepted(table),
+): Keyword | undefined {
+  const k = lookup(table, tok.text);
+  if (k?.unsupported) unsupportedOption(args, tok, k, context, supported);
+  return k;
+}
+
 export interface KeywordContext {
   /** What the word is: `object`, `command`, `option`, `route type`… */
   what: string;
