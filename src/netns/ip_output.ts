@@ -3,8 +3,8 @@
 // device MTU (packets with DF set are refused instead), and ip_finish_output2 hands the packet to the neighbour
 // layer. Locally generated packets carry the namespace's IP identification counter.
 
-import { formatIpv4, type Ipv4, writeU32 } from '../wire/addr.js';
-import { IPV4_HLEN, ipDf, ipDst, ipFillChecksum, ipTotalLen } from '../wire/ipv4.js';
+import { formatIpv4, type Ipv4 } from '../wire/addr.js';
+import { emitIpv4BaseHeader, IPV4_HLEN, ipDf, ipDst, ipTotalLen } from '../wire/ipv4.js';
 import { dropSkb } from './dev.js';
 import { ipFragment } from './ip_frag.js';
 import type { NetDev } from './netdev.js';
@@ -42,29 +42,13 @@ export function ipSelectIdent(ns: NetNs): number {
  */
 export function allocIpPacket(ns: NetNs, o: BuildIpOptions, l4len: number): Skb {
   const skb = Skb.alloc(ns.kernel.nextPktId(), IPV4_HLEN + l4len);
-  const b = skb.buf;
   const h = skb.head;
   skb.nh = h;
   skb.th = h + IPV4_HLEN;
-  // The 20-byte header without options, written directly: this runs for every packet the stack originates.
-  const total = IPV4_HLEN + l4len;
   // ip_select_ident: a DF packet from an unconnected socket carries id 0; others take the counter.
   const id = o.id ?? (o.df ? 0 : ipSelectIdent(ns));
-  b[h] = 0x45;
-  b[h + 1] = (o.tos ?? 0) & 0xff;
-  b[h + 2] = total >>> 8;
-  b[h + 3] = total & 0xff;
-  b[h + 4] = id >>> 8;
-  b[h + 5] = id & 0xff;
-  b[h + 6] = o.df ? 0x40 : 0;
-  b[h + 7] = 0;
-  b[h + 8] = o.ttl ?? ns.sysctl.ipDefaultTtl;
-  b[h + 9] = o.protocol;
-  b[h + 10] = 0;
-  b[h + 11] = 0;
-  writeU32(b, h + 12, o.src);
-  writeU32(b, h + 16, o.dst);
-  ipFillChecksum(b, h);
+  const ttl = o.ttl ?? ns.sysctl.ipDefaultTtl;
+  emitIpv4BaseHeader(skb.buf, h, o.tos ?? 0, IPV4_HLEN + l4len, id, o.df ?? false, ttl, o.protocol, o.src, o.dst);
   return skb;
 }
 

@@ -91,6 +91,37 @@ export function emitIpv4Header(b: Uint8Array, o: number, r: Omit<Ipv4Repr, 'chec
   return hl;
 }
 
+/**
+ * A 20-byte header without options, not fragmented, checksum filled: what the stack writes for every packet it
+ * originates. Positional arguments and no validation, because it runs per packet; emitIpv4Header is the general form.
+ */
+export function emitIpv4BaseHeader(
+  b: Uint8Array,
+  o: number,
+  tos: number,
+  totalLength: number,
+  id: number,
+  df: boolean,
+  ttl: number,
+  protocol: number,
+  src: Ipv4,
+  dst: Ipv4,
+): void {
+  b[o] = 0x45;
+  b[o + 1] = tos & 0xff;
+  writeU16(b, o + 2, totalLength);
+  writeU16(b, o + 4, id);
+  b[o + 6] = df ? IP_DF >>> 8 : 0;
+  b[o + 7] = 0;
+  b[o + 8] = ttl & 0xff;
+  b[o + 9] = protocol & 0xff;
+  b[o + 10] = 0;
+  b[o + 11] = 0;
+  writeU32(b, o + 12, src);
+  writeU32(b, o + 16, dst);
+  writeU16(b, o + 10, internetChecksum(b, o, IPV4_HLEN));
+}
+
 export function ipHeaderLen(b: Uint8Array, o: number): number {
   return (b[o]! & 0x0f) * 4;
 }
