@@ -5,6 +5,7 @@
 // how a bridge with an address acts as the pods' gateway. Without an explicit address the bridge takes the lowest MAC
 // among its ports, as br_stp_recalculate_bridge_id does. STP is not run: ports forward as soon as they are up.
 // With net.bridge.bridge-nf-call-iptables=1, IPv4 frames cross the netfilter hooks (see br_netfilter.ts).
+// What `ip -d link` shows of a bridge and its ports is in link_info.ts.
 
 import { devQueueXmit, dropSkb, netifReceive } from '../netns/dev.js';
 import { NetlinkError } from '../netns/errors.js';
@@ -17,6 +18,7 @@ import { formatMac, isMulticastMac, MAC_BROADCAST, type Mac, readMac, readU16 } 
 import { ETH_P_IP } from '../wire/ethernet.js';
 import { brNfHook } from './br_netfilter.js';
 import { Fdb, type FdbEntry } from './fdb.js';
+import { bridgeInfoData, bridgePortInfo } from './link_info.js';
 
 export interface BridgePort {
   dev: NetDev;
@@ -25,6 +27,10 @@ export interface BridgePort {
   flood: boolean;
   /** Order of enslavement (the kernel's port list is newest first). */
   order: number;
+  /** port_no: the lowest number not in use when the port was added (find_portno), from 1. */
+  portNo: number;
+  /** When the port last entered the forwarding state (br_make_forwarding), null while disabled. */
+  forwardingSince: Nanos | null;
 }
 
 export const DEFAULT_AGEING_NS: Nanos = 300e9;
@@ -39,6 +45,8 @@ export class Bridge extends NetDev {
   private portSeq = 0;
   private readonly unwatch: () => void;
   private hadPorts = false;
+  /** When the bridge was last opened (its FDB garbage collection starts then), null while down. */
+  openedAt: Nanos | null = null;
 
   constructor(ns: NetNs, name: string, ifindex: number, mac: Mac) {
     super(ns, name, ifindex, mac, 1500);
@@ -71,6 +79,31 @@ export class Bridge extends NetDev {
     return this.carrier() ? 'UP' : 'DOWN';
   }
 
+  override ndoOpen(): void {
+    this.openedAt = this.ns.kernel.now;
+  }
+
+  override ndoStop(): void {
+    this.openedAt = null;
+  }
+
+  /** br_set_gso_limits ran at the last port change: the ports' minimum; a bridge that never had one keeps 65536. */
+  override tsoMaxSize(): number {
+    if (this.ports.size === 0) return this.hadPorts ? 524280 : 65536;
+    let min = 524280;
+    for (const p of this.ports.values()) min = Math.min(min, p.dev.tsoMaxSize());
+    return min;
+  }
+
+  override linkInfoData(): string {
+    return bridgeInfoData(this);
+  }
+
+  override slaveInfo(port: NetDev): string | null {
+    const p = this.ports.get(port);
+    return p ? bridgePortInfo(this, p) : null;
+  }
+
   portsNewestFirst(): BridgePort[] {
     return [...this.ports.values()].sort((a, b) => b.order - a.order);
   }
@@ -85,7 +118,19 @@ export class Bridge extends NetDev {
     dev.master = this;
     dev.rxHandler = (skb) => this.handleFrame(dev, skb);
     this.carrierFromPorts = true;
-    this.ports.set(dev, { dev, hairpin: false, learning: true, flood: true, order: this.portSeq++ });
+    let portNo = 1;
+    const used = new Set([...this.ports.values()].map((p) => p.portNo));
+    while (used.has(portNo)) portNo++;
+    this.ports.set(dev, {
+      dev,
+      hairpin: false,
+      learning: true,
+      flood: true,
+      order: this.portSeq++,
+      portNo,
+      forwardingSince: null,
+    });
+    this.updatePortStates();
     const own = this.fdb.get(dev.mac);
     if (own && own.port === null) this.fdb.delete(dev.mac);
     this.fdb.set(this.localEntry(dev.mac, dev));
@@ -115,8 +160,30 @@ export class Bridge extends NetDev {
     this.recalcMtu();
   }
 
+  /**
+   * Without STP a port forwards while the bridge is up and the port is running and operationally up
+   * (br_stp_enable_port → br_make_forwarding), and is disabled otherwise.
+   */
+  portForwarding(p: BridgePort): boolean {
+    const oper = p.dev.operState();
+    return this.adminUp && p.dev.running && (oper === 'UP' || oper === 'UNKNOWN');
+  }
+
+  private updatePortStates(): void {
+    const now = this.ns.kernel.now;
+    for (const p of this.ports.values()) {
+      if (!this.portForwarding(p)) p.forwardingSince = null;
+      else if (p.forwardingSince === null) p.forwardingSince = now;
+    }
+  }
+
   private portEvent(ev: string, dev: NetDev): void {
+    if (dev === this) {
+      this.updatePortStates();
+      return;
+    }
     if (!this.ports.has(dev)) return;
+    this.updatePortStates();
     if (ev === 'down' || ev === 'unregister') this.fdb.flushPort(dev, false);
     if (ev === 'unregister') this.delPort(dev);
     if (ev === 'change') {
@@ -140,7 +207,8 @@ export class Bridge extends NetDev {
 
   /** The bridge's own MAC is always local; when a port has the same MAC, that port's entry serves. */
   private ensureOwnEntry(): void {
-    if (!this.fdb.get(this.mac)) this.fdb.set(this.localEntry(this.mac, null));
+    // fdb_add_local refuses an invalid address: a bridge left with 00:00:00:00:00:00 has no own entry.
+    if (this.mac !== 0 && !this.fdb.get(this.mac)) this.fdb.set(this.localEntry(this.mac, null));
   }
 
   private recalcMac(): void {

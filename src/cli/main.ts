@@ -14,19 +14,21 @@ import { cniTool } from '../cni/tool.js';
 import { conntrackList, enableNetfilter, iptablesSave } from '../iptables/index.js';
 import type { Kernel } from '../netns/kernel.js';
 import type { ProbeOutcome } from '../netns/probe.js';
-import { showAddrsBrief, showLinksBrief, showNeigh, showRoutes } from '../netns/show.js';
+import { ipLinkShowDetail, showAddrsBrief, showLinksBrief, showNeigh, showRoutes } from '../netns/show.js';
+import { VxlanDev } from '../netns/vxlan.js';
 import { codeFrame, ScenarioError } from '../scenario/errors.js';
 import { loadScenario } from '../scenario/loader.js';
 import {
   buildScenario,
   describeStep,
+  playStep,
   type RunReport,
   runScenario,
   runStep,
   scenarioNs,
   startStep,
 } from '../scenario/runner.js';
-import type { Scenario, Step } from '../scenario/types.js';
+import type { ProbeStep, Scenario } from '../scenario/types.js';
 import type { TraceEvent } from '../trace/events.js';
 import { PcapPerDeviceSink } from '../trace/pcap.js';
 import { PcapngWriter } from '../trace/pcapng.js';
@@ -34,6 +36,7 @@ import type { CaptureSink } from '../trace/recorder.js';
 import { FileByteSink, fileSinkFactory } from '../trace/sink.js';
 import { renderJsonLines, renderTimeline } from '../trace/text.js';
 import { parseIpv4 } from '../wire/addr.js';
+import { VXLAN_IANA_PORT } from '../wire/vxlan.js';
 import { writeReportFiles } from './output.js';
 
 export interface Io {
@@ -55,7 +58,7 @@ function parseTraceTarget(
   src: string | undefined,
   payload: string,
   ttl: number | undefined,
-): Step {
+): ProbeStep {
   if (ttl !== undefined && !(Number.isInteger(ttl) && ttl >= 1 && ttl <= 255))
     throw new UsageError('--ttl must be an integer from 1 to 255');
   const m = /^(\d+\.\d+\.\d+\.\d+)(?::(\d+))?$/.exec(to);
@@ -126,8 +129,11 @@ function prepareOut(dir: string): CaptureSink[] {
  * creates (runner.startStep); without this check `validate` said ok to such a file.
  */
 function checkStepNamespaces(sc: Scenario, k: Kernel): void {
-  for (const st of sc.steps)
-    if (!scenarioNs(k, st.from)) throw ScenarioError.at(st.pos, `unknown namespace '${st.from}'`);
+  for (const st of sc.steps) {
+    if (st.kind === 'action') {
+      if (!scenarioNs(k, st.action.node)) throw ScenarioError.at(st.pos, `unknown node '${st.action.node}'`);
+    } else if (!scenarioNs(k, st.from)) throw ScenarioError.at(st.pos, `unknown namespace '${st.from}'`);
+  }
 }
 
 function loadOrThrow(path: string) {
@@ -160,9 +166,40 @@ function printStep(report: RunReport, i: number, io: Io, format: string, quiet: 
   io.out(`── ${title}\n`);
   if (!quiet) io.out(renderTimeline(s.events));
   for (const l of s.outcome.lines) io.out(`   ${l}\n`);
-  if (s.failures.length === 0) io.out(`✓ ${s.step.expect.result}\n\n`);
+  if (s.failures.length === 0) io.out(`✓ ${s.step.kind === 'action' ? 'done' : s.step.expect.result}\n\n`);
   else for (const f of s.failures) io.out(`✗ ${f}\n`);
   if (s.failures.length) io.out('\n');
+}
+
+/** The lines of a listing that belong to device `dev` (all of them when no device is given). */
+function onlyDev(text: string, dev: string | undefined, mine: (line: string, dev: string) => boolean): string {
+  if (dev === undefined) return text;
+  return text
+    .split('\n')
+    .filter((l) => l !== '' && mine(l, dev))
+    .map((l) => `${l}\n`)
+    .join('');
+}
+
+/**
+ * How to open the capture. Wireshark decodes only UDP 4789 as VXLAN by itself; for the ports the scenario's VXLAN
+ * devices use (flannel: 8472) it needs a decode-as, which `-d` gives on the command line.
+ */
+export function captureHint(k: Kernel, path: string): string {
+  const ports = new Set<number>();
+  for (const ns of k.namespaces.values())
+    for (const d of ns.devs.values()) if (d instanceof VxlanDev && d.dstport !== VXLAN_IANA_PORT) ports.add(d.dstport);
+  if (ports.size === 0) return `open the capture with: wireshark ${path}  (or tshark -r …)\n`;
+  const decode = [...ports]
+    .sort((a, b) => a - b)
+    .map((p) => `-d udp.port==${p},vxlan`)
+    .join(' ');
+  const list = [...ports].join(', ');
+  return (
+    `open the capture with: wireshark ${decode} ${path}\n` +
+    `  (VXLAN on UDP ${list}: Wireshark decodes only 4789 as VXLAN unless told; in the GUI: Analyze → Decode As… →\n` +
+    `   UDP port ${list} → VXLAN; with tshark: tshark ${decode} -r ${path})\n`
+  );
 }
 
 function openSinks(dir: string): CaptureSink[] {
@@ -214,7 +251,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         if (a.out) {
           const files = writeReportFiles(a.out, report, sc.name);
           io.err(`wrote ${[...files, 'capture.pcapng', 'pcap/'].map((f) => join(a.out!, f)).join(', ')}\n`);
-          io.err('open the capture with: wireshark ' + join(a.out, 'capture.pcapng') + '  (or tshark -r …)\n');
+          io.err(captureHint(report.kernel, join(a.out, 'capture.pcapng')));
         }
         const failed = report.steps.filter((s) => s.failures.length).length;
         if (a.format === 'text') io.out(`${report.steps.length - failed} passed, ${failed} failed\n`);
@@ -251,11 +288,17 @@ export async function main(argv: string[], io: Io): Promise<number> {
             describe: 'iptables: print counters like iptables-save -c',
           })
           .option('table', { type: 'string', describe: 'routing table for routes: main, local, all or a number' })
+          .option('dev', { type: 'string', describe: 'links, neigh, fdb: only this device (ip … show dev DEV)' })
+          .option('details', {
+            type: 'boolean',
+            default: false,
+            describe: 'links: like ip -d link show (driver details: vxlan id, local, dstport, …)',
+          })
           .option('after-steps', { type: 'boolean', default: false, describe: 'run the steps first' }),
       (a) => {
         const sc = loadOrThrow(a.scenario);
         const k = buildScenario(sc, { tracing: false });
-        if (a['after-steps']) for (const st of sc.steps) runStep(k, startStep(k, st));
+        if (a['after-steps']) for (const st of sc.steps) playStep(k, st);
         const ns = scenarioNs(k, a.namespace);
         if (!ns)
           throw new UsageError(
@@ -263,7 +306,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
           );
         switch (a.what) {
           case 'links':
-            io.out(showLinksBrief(ns));
+            if (a.dev !== undefined && !ns.devs.has(a.dev))
+              throw new UsageError(`Device "${a.dev}" does not exist in ${a.namespace}.`);
+            if (a.details) io.out(ipLinkShowDetail(ns, a.dev));
+            else io.out(onlyDev(showLinksBrief(ns), a.dev, (l, d) => l.split(/\s+/)[0]!.split('@')[0] === d));
             return;
           case 'addr':
             io.out(showAddrsBrief(ns));
@@ -277,10 +323,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
             return;
           }
           case 'neigh':
-            io.out(showNeigh(ns));
+            // `ip neigh show dev D` leaves the device out of each line.
+            io.out(
+              a.dev === undefined
+                ? showNeigh(ns)
+                : onlyDev(showNeigh(ns), a.dev, (l, d) => l.includes(` dev ${d} `)).replaceAll(` dev ${a.dev} `, ' '),
+            );
             return;
           case 'fdb':
-            io.out(showFdb(ns));
+            io.out(showFdb(ns, a.dev));
             return;
           case 'iptables':
             io.out(iptablesSave(ns, { counters: a.counters }));

@@ -10,13 +10,14 @@
 // deferred clean-up does. Stopping the sandbox runs DEL for both networks (go-cni's order) and deletes the
 // namespace. The container ID (64 hex digits), pod UID and namespace name are drawn from a PRNG seeded with the
 // kernel's seed, the node and the pod, so they are the same on every run and do not depend on other draws.
-// Loading this module registers the bridge, loopback and portmap plugins.
+// Loading this module registers the bridge, flannel, loopback and portmap plugins.
 
 import type { Kernel } from '../netns/kernel.js';
 import type { NetNs } from '../netns/netns.js';
 import { Rng } from '../sim/rng.js';
 import { MemFs } from './fs.js';
 import './plugins/bridge.js';
+import './plugins/flannel.js';
 import './plugins/loopback.js';
 import './plugins/portmap.js';
 import { addNetworkList, checkNetworkList, delNetworkList, netnsPath, type RuntimeConf } from './runtime.js';

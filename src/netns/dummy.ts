@@ -1,5 +1,6 @@
 // The dummy device (drivers/net/dummy.c): accepts and discards every frame; useful as an address holder.
-// Its operational state is UNKNOWN when up, as `ip link` shows for dummy interfaces.
+// Its operational state is UNKNOWN when up, as `ip link` shows for dummy interfaces. dummy_setup sets min_mtu and
+// max_mtu to 0, which `ip -d link` prints.
 
 import type { DevKind } from '../trace/topology.js';
 import { dropSkb } from './dev.js';
@@ -8,6 +9,8 @@ import type { Skb } from './skb.js';
 
 export class Dummy extends NetDev {
   readonly kind: DevKind = 'dummy';
+  override minMtu = 0;
+  override maxMtu = 0;
 
   override operState(): string {
     return this.adminUp ? 'UNKNOWN' : 'DOWN';

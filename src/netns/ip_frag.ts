@@ -49,6 +49,8 @@ export function ipFragment(ns: NetNs, skb: Skb, mtu: number): Skb[] {
     f.mark = skb.mark;
     f.ext = { ...skb.ext };
     f.hops = skb.hops;
+    // ip_copy_metadata → skb_copy_hash: every fragment keeps the flow hash (one VXLAN source port for all).
+    f.hash = skb.hash;
     out.push(f);
   }
   return out;

@@ -1,11 +1,12 @@
 // The emulated machine: every network namespace, the virtual clock, the seeded PRNG and the trace recorder that
 // all of them share. Names of namespaces follow `ip netns` (the initial namespace is called `root` and cannot be
-// added or deleted). Packet ids are global so a trace can follow a packet across namespaces.
+// added or deleted). Packet ids are global so a trace can follow a packet across namespaces. The topology snapshot
+// takes each namespace's common device fields and lets every device add its kind-specific ones (NetDev.topoInfo).
 
 import { EventQueue, type Nanos } from '../sim/events.js';
 import { Rng } from '../sim/rng.js';
 import { Tracer } from '../trace/recorder.js';
-import type { TopologySnapshot } from '../trace/topology.js';
+import type { TopologySnapshot, TopoNamespace } from '../trace/topology.js';
 import { NetlinkError } from './errors.js';
 // Protocol handlers register with the device layer when their modules load (dev_add_pack).
 import './arp.js';
@@ -92,6 +93,18 @@ export class Kernel {
   }
 
   topology(): TopologySnapshot {
-    return { namespaces: [...this.namespaces.values()].map((ns) => ns.snapshot()) };
+    return { namespaces: [...this.namespaces.values()].map(snapshotWithInfo) };
   }
+}
+
+function snapshotWithInfo(ns: NetNs): TopoNamespace {
+  const snap = ns.snapshot();
+  const byIndex = new Map(ns.devices().map((d) => [d.ifindex, d]));
+  return {
+    ...snap,
+    devices: snap.devices.map((entry) => {
+      const info = byIndex.get(entry.ifindex)?.topoInfo?.();
+      return info ? { ...entry, ...info, name: entry.name, ifindex: entry.ifindex } : entry;
+    }),
+  };
 }

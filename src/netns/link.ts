@@ -1,7 +1,8 @@
 // Link configuration as `ip link` performs it (rtnetlink newlink/setlink/dellink): creating veth pairs and dummy
 // devices, up/down (with the NETDEV_UP/DOWN consequences for routes and neighbours), moving a device to another
 // namespace (it goes down and loses its addresses, keeps its ifindex when free), renaming (also while up, as Linux
-// allows since 6.2), MTU and MAC changes. Device kinds owned by extensions (bridge) are created by those modules.
+// allows since 6.2), MTU and MAC changes. Device kinds owned by extensions (bridge) are created by those modules,
+// VXLAN devices by vxlan.ts. Drivers take part through their ndo_open/ndo_stop/ndo_change_mtu operations.
 
 import type { Mac } from '../wire/addr.js';
 import { Dummy } from './dummy.js';
@@ -61,7 +62,10 @@ export function createDummy(ns: NetNs, name: string, mac?: Mac, mtu?: number): D
 
 export function linkSetUp(dev: NetDev): void {
   if (dev.adminUp) return;
+  // __dev_open: the driver's ndo_open may refuse, and then the device stays down.
+  dev.ndoOpen?.();
   dev.adminUp = true;
+  dev.qdiscAttached = true;
   dev.ns.notify('up', dev);
   notifyPeerCarrier(dev);
 }
@@ -71,6 +75,7 @@ export function linkSetDown(dev: NetDev): void {
   // veth_close: if both ends were up, both lose their carrier (also when the end is leaving for another namespace).
   const lostCarrier = dev instanceof Veth && dev.peer.adminUp;
   dev.adminUp = false;
+  dev.ndoStop?.();
   dev.ns.notify('down', dev);
   notifyPeerCarrier(dev);
   if (lostCarrier) {
@@ -117,6 +122,7 @@ export function linkSetMtu(dev: NetDev, mtu: number): void {
   const max = dev.kind === 'loopback' ? 65536 : 65535;
   if (mtu < 68 || mtu > max)
     throw new NetlinkError(`Error: mtu ${mtu < 68 ? 'less than device minimum' : 'greater than device maximum'}.`);
+  dev.ndoChangeMtu?.(mtu);
   dev.mtu = mtu;
   dev.ns.notify('change', dev);
 }

@@ -4,7 +4,7 @@
 
 import type { DevKind } from '../trace/topology.js';
 import { netifReceiveLater } from './dev.js';
-import { NetDev } from './netdev.js';
+import { NetDev, TSO_MAX_SIZE } from './netdev.js';
 import type { NetNs } from './netns.js';
 import type { Skb } from './skb.js';
 
@@ -13,6 +13,13 @@ export class Loopback extends NetDev {
 
   constructor(ns: NetNs, ifindex: number) {
     super(ns, 'lo', ifindex, 0, 65536);
+    // loopback_setup leaves min_mtu/max_mtu at 0 (`ip -d link` prints minmtu 0 maxmtu 0).
+    this.minMtu = 0;
+    this.maxMtu = 0;
+  }
+
+  override tsoMaxSize(): number {
+    return TSO_MAX_SIZE;
   }
 
   override operState(): string {

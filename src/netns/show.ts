@@ -1,9 +1,13 @@
 // Text output of the inspection commands, matching iproute2 byte for byte where the model has the same state:
-// `ip -br link`, `ip -br addr`, `ip route [show table T]`, `ip neigh`. Differences that follow from the model:
-// no IPv6 addresses (Linux lists ::1 and fe80:: link-local ones), and `ip neigh` lists entries in creation order
-// where the kernel's order follows its hash table.
+// `ip -br link`, `ip -d link show`, `ip -br addr`, `ip route [show table T]`, `ip neigh`. Differences that follow
+// from the model: no IPv6 addresses (Linux lists ::1 and fe80:: link-local ones), and `ip neigh` lists entries in
+// creation order where the kernel's order follows its hash table. In `ip -d link`, the kind's own attributes come
+// from the device (NetDev.linkInfoData, and its master's slaveInfo for a port); a veth whose peer is in the initial
+// namespace shows `link-netnsid 0` (that namespace has no name under /run/netns, and is normally the first peer
+// namespace a pod's namespace gets an id for); the group is always `default` and every queue length 1000.
 
 import { formatIpv4, formatMac } from '../wire/addr.js';
+import { NetlinkError } from './errors.js';
 import { formatRoute, type Route, RT_TABLE_MAIN } from './fib.js';
 import type { NetDev } from './netdev.js';
 import type { NetNs } from './netns.js';
@@ -65,5 +69,46 @@ export function showNeigh(ns: NetNs): string {
         n.mac !== null && n.state !== 'INCOMPLETE' && n.state !== 'FAILED' ? `lladdr ${formatMac(n.mac)} ` : '';
       return `${formatIpv4(n.ip)} dev ${n.dev.name} ${ll}${n.router ? 'router ' : ''}${n.state} \n`;
     })
+    .join('');
+}
+
+/** The peer namespace as `ip -d link` names it: `link-netns NAME`, or `link-netnsid 0` for the initial one. */
+function linkNetns(d: NetDev): string {
+  const peer = (d as NetDev & { peer?: NetDev }).peer;
+  if (!d.iflink() || !peer || peer.ns === d.ns) return '';
+  return peer.ns === d.ns.kernel.root ? ' link-netnsid 0' : ` link-netns ${peer.ns.name}`;
+}
+
+function linkDetail(ns: NetNs, d: NetDev): string {
+  const loop = d.kind === 'loopback';
+  const master = d.master ? ` master ${d.master.name}` : '';
+  // A bridge port is made promiscuous and allmulti by the bridge (br_add_if, br_manage_promisc).
+  const promiscuity = (d.master ? 1 : 0) + (d.promisc ? 1 : 0);
+  const allmulti = d.master ? 1 : 0;
+  const brd = loop ? '00:00:00:00:00:00' : 'ff:ff:ff:ff:ff:ff';
+  let out = `${d.ifindex}: ${d.displayName()}: <${linkFlags(ns, d).join(',')}> mtu ${d.mtu} qdisc ${
+    d.qdiscAttached ? 'noqueue' : 'noop'
+  }${master} state ${d.operState()} mode DEFAULT group default qlen 1000\n`;
+  out += `    link/${loop ? 'loopback' : 'ether'} ${formatMac(d.mac)} brd ${brd}${linkNetns(d)}`;
+  out += ` promiscuity ${promiscuity}  allmulti ${allmulti} minmtu ${d.minMtu} maxmtu ${d.maxMtu} `;
+  if (!loop) out += `\n    ${d.kind} ${d.linkInfoData()}`;
+  const slave = d.master?.slaveInfo(d);
+  if (slave) out += `\n    ${slave}`;
+  const q = d.numTxQueues();
+  out += `addrgenmode eui64 numtxqueues ${q} numrxqueues ${q} gso_max_size 65536 gso_max_segs 65535 `;
+  out += `tso_max_size ${d.tsoMaxSize()} tso_max_segs 65535 gro_max_size 65536 \n`;
+  return out;
+}
+
+/** `ip -d link show [dev DEV]`. */
+export function ipLinkShowDetail(ns: NetNs, dev?: string): string {
+  if (dev !== undefined) {
+    const d = ns.devs.get(dev);
+    if (!d) throw new NetlinkError(`Device "${dev}" does not exist.`, 'ENODEV');
+    return linkDetail(ns, d);
+  }
+  return ns
+    .devices()
+    .map((d) => linkDetail(ns, d))
     .join('');
 }

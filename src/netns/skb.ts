@@ -2,13 +2,18 @@
 // live in `buf` with headroom in front, so that a header can be pushed (Ethernet on output, VXLAN's outer headers)
 // without copying the payload. Offsets are absolute indices into `buf`. A forwarded or bridged packet keeps its id;
 // every packet the stack creates (a reply, an ICMP error, an ARP request, a flooded copy's origin) gets a new one.
+// `hash` is skb->hash: a socket's random sk_txhash on what it sends, 0 when none is known yet (a VXLAN device then
+// computes the flow dissector's hash, see flow_hash.ts); it survives veths, bridges, forwarding and fragmentation.
 
 import type { NetDev } from './netdev.js';
 
 export type PktType = 'host' | 'broadcast' | 'multicast' | 'otherhost';
 
-/** Headroom reserved in front of every packet the stack builds: Ethernet (14) + VXLAN outer headers (50). */
-export const SKB_HEADROOM = 64;
+/**
+ * Headroom reserved in front of every packet the stack builds: Ethernet (14), VXLAN's outer IPv4/UDP/VXLAN headers
+ * (50) and the outer Ethernet header (14), rounded up, so that encapsulation never has to copy the packet.
+ */
+export const SKB_HEADROOM = 80;
 
 /** Per-packet fields owned by extensions (netfilter's conntrack reference, bridge-netfilter state, …). */
 // biome-ignore lint/suspicious/noEmptyInterface: extensions add their fields by declaration merging
@@ -30,6 +35,8 @@ export class Skb {
   mark = 0;
   /** Devices and routers crossed; bounds bridging and routing loops that TTL cannot end (ARP floods). */
   hops = 0;
+  /** skb->hash: the flow hash (a socket's sk_txhash, or the dissector's); 0 = not computed. */
+  hash = 0;
   ext: SkbExt = {};
 
   constructor(
@@ -86,6 +93,7 @@ export class Skb {
     c.pktType = this.pktType;
     c.mark = this.mark;
     c.hops = this.hops;
+    c.hash = this.hash;
     c.ext = { ...this.ext };
     return c;
   }

@@ -1,7 +1,8 @@
 // The socket layer of one namespace: listening servers (TCP and UDP, answering with a configured payload), client
 // sockets created by steps (ping, TCP connect, UDP send), ephemeral port selection from ip_local_port_range with the
 // seeded PRNG, and the delivery of ICMP replies and errors to the socket that sent the offending packet (as
-// ping_err, tcp_v4_err and udp_err find them from the quoted header).
+// ping_err, tcp_v4_err and udp_err find them from the quoted header). UDP encapsulation sockets (a VXLAN device's
+// socket, bound to 0.0.0.0:PORT with an encap_rcv handler) hold their port like any bound socket.
 
 import { formatIpv4, type Ipv4, readU16 } from '../wire/addr.js';
 import { ICMP_ECHOREPLY, ICMP_HLEN } from '../wire/icmp.js';
@@ -23,6 +24,9 @@ export interface Listener {
   served: number;
 }
 
+/** udp_tunnel_sock_cfg.encap_rcv: takes a datagram whose checksum was verified (skb.th at the UDP header). */
+export type EncapRcv = (skb: Skb) => void;
+
 export function tcpKey(laddr: Ipv4, lport: number, raddr: Ipv4, rport: number): string {
   return `${laddr}:${lport}>${raddr}:${rport}`;
 }
@@ -32,11 +36,26 @@ export class SocketTable {
   readonly tcp = new Map<string, TcpSock>();
   readonly udpClients = new Map<number, UdpClient>();
   readonly ping = new Map<number, PingClient>();
+  /** UDP encapsulation sockets by port (setup_udp_tunnel_sock). */
+  readonly udpEncap = new Map<number, EncapRcv>();
 
   constructor(private readonly ns: NetNs) {}
 
+  /** Binds an encapsulation socket to 0.0.0.0:`port`; false when the port is taken (EADDRINUSE). */
+  bindEncap(port: number, rcv: EncapRcv): boolean {
+    if (this.udpEncap.has(port) || this.listeners.some((l) => l.proto === 'udp' && l.port === port)) return false;
+    this.udpEncap.set(port, rcv);
+    return true;
+  }
+
+  releaseEncap(port: number, rcv: EncapRcv): void {
+    if (this.udpEncap.get(port) === rcv) this.udpEncap.delete(port);
+  }
+
   listen(proto: 'tcp' | 'udp', port: number, reply: Uint8Array, addr: Ipv4 = 0): Listener {
     if (port < 1 || port > 65535) throw new Error(`port ${port} out of range`);
+    if (proto === 'udp' && this.udpEncap.has(port))
+      throw new Error(`udp port ${port} is already in use in namespace ${this.ns.name} (a VXLAN device's socket)`);
     const clash = this.listeners.find(
       (l) => l.proto === proto && l.port === port && (l.addr === 0 || addr === 0 || l.addr === addr),
     );
@@ -64,7 +83,7 @@ export class SocketTable {
     for (let i = 0; i < span; i++) {
       const p = lo + ((start + i) % span);
       if (this.listeners.some((l) => l.proto === proto && l.port === p)) continue;
-      if (proto === 'udp' && this.udpClients.has(p)) continue;
+      if (proto === 'udp' && (this.udpClients.has(p) || this.udpEncap.has(p))) continue;
       if (proto === 'tcp' && [...this.tcp.values()].some((s) => s.lport === p)) continue;
       return p;
     }

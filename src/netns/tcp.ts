@@ -4,7 +4,8 @@
 // SYN-ACK uses MSS minus the timestamp option, giving 65160); later segments carry that window scaled by 2^10.
 // A segment for no socket is answered with RST as tcp_v4_send_reset does (DF set, IP id 0); a RST or ICMP error
 // while connecting ends the connect. Initial sequence numbers, the timestamp offset and the IP id counter come from
-// the seeded PRNG. Limits: no retransmission of data (only SYN: four times 1 s apart, then doubling), no congestion control, no
+// the seeded PRNG, and so does the socket's sk_txhash, which every segment it sends carries as skb->hash (a VXLAN
+// device turns it into the outer source port; a RST for no socket has none). Limits: no retransmission of data (only SYN: four times 1 s apart, then doubling), no congestion control, no
 // out-of-order queue (segments must arrive in order), no SACK blocks, no keepalive, no urgent data.
 
 import type { Nanos } from '../sim/events.js';
@@ -25,6 +26,7 @@ import {
   tcpOptionsLength,
 } from '../wire/tcp.js';
 import { dropSkb } from './dev.js';
+import { socketTxHash } from './flow_hash.js';
 import { allocIpPacket, ipLocalOut, traceRoute } from './ip_output.js';
 import type { NetNs } from './netns.js';
 import { icmpErrorName, Probe, strerror } from './probe.js';
@@ -83,6 +85,8 @@ export class TcpSock {
   tsOffset: number;
   tsRecent = 0;
   ipId: number;
+  /** sk_txhash: random per connection (net_tx_rndhash), set on every segment this socket sends. */
+  readonly txhash: number;
   rcvWnd = 0;
   readonly received: Uint8Array[] = [];
   readonly probe: Probe | null;
@@ -103,6 +107,7 @@ export class TcpSock {
     this.iss = rng.u32();
     this.tsOffset = rng.u32();
     this.ipId = rng.int(0, 0xffff);
+    this.txhash = socketTxHash(this.iss, this.tsOffset);
     this.sndNxt = this.iss;
     this.sndUna = this.iss;
     this.probe = role === 'client' ? new Probe() : null;
@@ -148,6 +153,7 @@ export class TcpSock {
       hlen + payload.length,
     );
     skb.buf.set(payload, skb.th + hlen);
+    skb.hash = this.txhash;
     const window = flags & TCP_SYN ? this.rcvWnd : Math.round(this.rcvWnd / (1 << WSCALE));
     emitTcpHeader(
       skb.buf,

@@ -2,7 +2,8 @@
 // bound (never for broadcast), and ICMP errors reported to the connected client socket. Servers here are bound to a
 // port (optionally an address) and answer each datagram with their configured payload using an unconnected
 // sendto: the reply's source address is therefore chosen by routing, as it would be for a real server bound to
-// 0.0.0.0 without IP_PKTINFO. Client sockets are connected, so they accept replies only from their peer.
+// 0.0.0.0 without IP_PKTINFO. Client sockets are connected, so they accept replies only from their peer. A datagram
+// for an encapsulation socket (VXLAN) goes to its encap_rcv once the checksum is verified (udp_queue_rcv_one_skb).
 
 import type { Nanos } from '../sim/events.js';
 import { formatIpv4, type Ipv4, readU16 } from '../wire/addr.js';
@@ -53,6 +54,11 @@ export function udpRcv(ns: NetNs, skb: Skb, broadcast: boolean): void {
   }
   const sport = readU16(b, th);
   const dport = readU16(b, th + 2);
+  const encap = ns.sockets.udpEncap.get(dport);
+  if (encap) {
+    encap(skb);
+    return;
+  }
   const ulen = readU16(b, th + 4);
   const data = b.slice(th + UDP_HLEN, th + ulen);
   const client = ns.sockets.udpClients.get(dport);

@@ -2,14 +2,18 @@
 // An end has carrier only while its peer is administratively up, so frames are dropped until both ends are up;
 // `ip link` then shows NO-CARRIER and LOWERLAYERDOWN or DOWN, as linkwatch decided at the last carrier loss (below).
 // Deleting either end deletes both. Moving an end to another namespace keeps its ifindex when free there, which is
-// why a pod's `eth0@if7` names the host end's index.
+// why a pod's `eth0@if7` names the host end's index. A veth gets one queue per possible CPU
+// (veth_get_num_queues); the count modelled is the reference machine's (tools/kernel-lab: 2 CPUs).
 
 import type { DevKind } from '../trace/topology.js';
 import type { Mac } from '../wire/addr.js';
 import { dropSkb, netifReceiveLater } from './dev.js';
-import { NetDev } from './netdev.js';
+import { NetDev, TSO_MAX_SIZE } from './netdev.js';
 import type { NetNs } from './netns.js';
 import type { Skb } from './skb.js';
+
+/** num_possible_cpus() of the machine the model reproduces: a veth's queue count. */
+export const VETH_NUM_QUEUES = 2;
 
 export class Veth extends NetDev {
   readonly kind: DevKind = 'veth';
@@ -66,6 +70,14 @@ export class Veth extends NetDev {
 
   protected override peerName(): string {
     return this.peer.name;
+  }
+
+  override numTxQueues(): number {
+    return VETH_NUM_QUEUES;
+  }
+
+  override tsoMaxSize(): number {
+    return TSO_MAX_SIZE;
   }
 
   xmit(skb: Skb): void {

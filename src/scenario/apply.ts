@@ -22,6 +22,7 @@ import {
 } from '../netns/link.js';
 import type { NetNs } from '../netns/netns.js';
 import { routeModify } from '../netns/route.js';
+import { createVxlan } from '../netns/vxlan.js';
 import { ScenarioError } from './errors.js';
 import type { Command, CommandKind, CommandKinds } from './types.js';
 
@@ -96,6 +97,28 @@ function applyInner(k: Kernel, cmd: Command): void {
     case 'linkAddDummy': {
       const devNs = cmd.netns !== undefined ? nsOf(k, nsName(cmd.netns)) : ns;
       const d = createDummy(devNs, cmd.name, cmd.address, cmd.mtu);
+      if (cmd.up) linkSetUp(d);
+      return;
+    }
+    case 'linkAddVxlan': {
+      const devNs = cmd.netns !== undefined ? nsOf(k, nsName(cmd.netns)) : ns;
+      // The lower device is looked up where `ip` runs (ll_name_to_index), the device is created in `netns`.
+      const lower = cmd.dev !== undefined ? ns.dev(cmd.dev) : undefined;
+      if (lower && lower.ns !== devNs)
+        throw new NetlinkError('creating a VXLAN device in another namespace than its lower device is not supported');
+      const d = createVxlan(devNs, {
+        name: cmd.name,
+        vni: cmd.vni,
+        learning: cmd.learning,
+        ...(cmd.local !== undefined ? { local: cmd.local } : {}),
+        ...(cmd.dev !== undefined ? { dev: cmd.dev } : {}),
+        ...(cmd.dstport !== undefined ? { dstport: cmd.dstport } : {}),
+        ...(cmd.ttl !== undefined ? { ttl: cmd.ttl } : {}),
+        ...(cmd.udpCsum !== undefined ? { udpCsum: cmd.udpCsum } : {}),
+        ...(cmd.srcPort !== undefined ? { srcPortMin: cmd.srcPort.min, srcPortMax: cmd.srcPort.max } : {}),
+        ...(cmd.address !== undefined ? { mac: cmd.address } : {}),
+        ...(cmd.mtu !== undefined ? { mtu: cmd.mtu } : {}),
+      });
       if (cmd.up) linkSetUp(d);
       return;
     }

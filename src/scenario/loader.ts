@@ -260,7 +260,7 @@ function ip(text: string): number {
   return parseIpv4(text)!;
 }
 
-function expectation(e: ScenarioData['steps'][number]['expect']): Expectation {
+function expectation(e: Exclude<ScenarioData['steps'][number], { leave: string }>['expect']): Expectation {
   if (typeof e === 'string') return { result: e };
   const out: Expectation = { result: e.result };
   if (e.replyFrom !== undefined) out.replyFrom = ip(e.replyFrom);
@@ -285,7 +285,9 @@ function build(data: ScenarioData, file: string, setup: Command[], posOf: (path:
   const steps: Step[] = data.steps.map((s, i) => {
     const pos = posOf(['steps', i]);
     let step: Step;
-    if ('ping' in s) {
+    if ('leave' in s) {
+      step = { kind: 'action', pos, action: { kind: 'leave', node: s.leave } };
+    } else if ('ping' in s) {
       const p = s.ping;
       step = {
         kind: 'ping',
@@ -298,6 +300,7 @@ function build(data: ScenarioData, file: string, setup: Command[], posOf: (path:
       };
       if (p.src !== undefined) step.src = ip(p.src);
       if (p.ttl !== undefined) step.ttl = p.ttl;
+      if (p.df !== undefined) step.df = p.df;
     } else {
       const c = s.connect;
       const colon = c.to.lastIndexOf(':');

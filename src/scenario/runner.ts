@@ -15,11 +15,11 @@ import type { TraceEvent } from '../trace/events.js';
 import type { CaptureSink } from '../trace/recorder.js';
 import { formatIpv4, type Ipv4 } from '../wire/addr.js';
 import { applyCommand } from './apply.js';
-import { buildCluster } from './cluster.js';
+import { buildCluster, runClusterAction } from './cluster.js';
 // Registers `iptables` and iptables-restore setup items with the parser and the applier (netfilter in scenarios).
 import './commands/iptables.js';
 import { ScenarioError } from './errors.js';
-import type { Scenario, Step } from './types.js';
+import type { ProbeStep, Scenario, Step, StepAction } from './types.js';
 
 /** How long a client waits for an answer (ping -W, connect timeout) in virtual time. */
 export const STEP_WAIT_NS: Nanos = 4e9;
@@ -32,10 +32,18 @@ export interface RunOptions {
   sinks?: CaptureSink[];
 }
 
+/** What an action step (a change to the cluster) did. */
+export interface ActionOutcome {
+  result: 'done';
+  lines: string[];
+}
+
+export type StepOutcome = ProbeOutcome | ActionOutcome;
+
 export interface StepReport {
   index: number;
   step: Step;
-  outcome: ProbeOutcome;
+  outcome: StepOutcome;
   /** Empty when every expectation held. */
   failures: string[];
   events: TraceEvent[];
@@ -86,8 +94,22 @@ export function buildScenario(sc: Scenario, opts: RunOptions = {}): Kernel {
   return k;
 }
 
+function runAction(k: Kernel, action: StepAction, pos: ScenarioError['pos']): ActionOutcome {
+  const lines = runClusterAction(k, action, pos);
+  k.queue.run(k.now + STEP_GRACE_NS);
+  return { result: 'done', lines };
+}
+
+/** Runs one step of either kind to its end (no expectations checked). */
+export function playStep(k: Kernel, step: Step): StepOutcome {
+  if (step.kind === 'action') return runAction(k, step.action, step.pos);
+  const probe = startStep(k, step);
+  runStep(k, probe);
+  return probe.outcome;
+}
+
 /** Starts a step's client. */
-export function startStep(k: Kernel, step: Step): Probe {
+export function startStep(k: Kernel, step: ProbeStep): Probe {
   const ns = nsFor(k, step.from, step.pos);
   const src: Ipv4 | null = step.src ?? null;
   if (step.kind === 'ping')
@@ -97,6 +119,7 @@ export function startStep(k: Kernel, step: Step): Probe {
       src,
       waitNs: STEP_WAIT_NS,
       ...(step.ttl !== undefined ? { ttl: step.ttl } : {}),
+      ...(step.df !== undefined ? { df: step.df } : {}),
     });
   if (step.proto === 'tcp') return tcpConnect(ns, step.to, step.port, enc.encode(step.payload), src, STEP_WAIT_NS);
   return new UdpClient(ns, step.to, step.port, enc.encode(step.payload), src, STEP_WAIT_NS).start();
@@ -110,7 +133,7 @@ export function runStep(k: Kernel, probe: Probe): void {
   k.queue.run(k.now + STEP_GRACE_NS);
 }
 
-export function checkExpectations(step: Step, o: ProbeOutcome, events: readonly TraceEvent[]): string[] {
+export function checkExpectations(step: ProbeStep, o: ProbeOutcome, events: readonly TraceEvent[]): string[] {
   const e = step.expect;
   const f: string[] = [];
   if (o.result !== e.result) f.push(`expected ${e.result}, got ${o.result}`);
@@ -138,6 +161,11 @@ export function runScenario(sc: Scenario, opts: RunOptions = {}): RunReport {
   sc.steps.forEach((step, index) => {
     tr.step = index;
     const from = tr.events.length;
+    if (step.kind === 'action') {
+      const outcome = runAction(k, step.action, step.pos);
+      steps.push({ index, step, outcome, failures: [], events: tr.events.slice(from) });
+      return;
+    }
     const probe = startStep(k, step);
     runStep(k, probe);
     const events = tr.events.slice(from);
@@ -154,6 +182,7 @@ export function runScenario(sc: Scenario, opts: RunOptions = {}): RunReport {
 }
 
 export function describeStep(step: Step): string {
+  if (step.kind === 'action') return `node ${step.action.node} leaves the cluster`;
   if (step.kind === 'ping')
     return `ping ${step.from} → ${formatIpv4(step.to)}${step.count > 1 ? ` ×${step.count}` : ''}`;
   return `${step.proto} ${step.from} → ${formatIpv4(step.to)}:${step.port}`;

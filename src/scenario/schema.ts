@@ -81,6 +81,7 @@ const pingStep = z.strictObject({
     count: int(1, 1000).default(1),
     ttl: int(1, 255).optional().meta({ description: "Default: the namespace's net.ipv4.ip_default_ttl." }),
     size: int(0, 65507).default(56).meta({ description: 'ICMP payload bytes (ping -s).' }),
+    df: z.boolean().optional().meta({ description: 'false: DF clear (ping -M dont); default DF set, as ping.' }),
   }),
   // A ping sees a reply, an error (ICMP or local), or nothing at all; a refusal needs a transport protocol.
   expect: expectation(['reachable', 'unreachable', 'timeout']),
@@ -126,10 +127,55 @@ const cidr = z.string().regex(new RegExp(`^${IPV4}/(3[0-2]|[12]?[0-9])$`), {
 });
 
 const clusterNode = z.strictObject({
-  name: nsName.meta({ description: "The node's namespace; its eth0 is a port of bridge `underlay` in root." }),
+  name: nsName.meta({ description: "The node's namespace; its eth0 is a port of its underlay segment's bridge." }),
   address: cidr.meta({ description: "The node's address on eth0." }),
   gateway: ipv4.optional().meta({ description: "The node's default route." }),
+  segment: nsName.optional().meta({ description: 'The underlay segment eth0 is on; default the first one.' }),
+  podCIDR: cidr.optional().meta({
+    description:
+      "The node's spec.podCIDR (flannel's lease with the Kubernetes subnet manager); default: allocated in node order.",
+  }),
 });
+
+const segment = z.strictObject({
+  name: nsName.meta({ description: 'The L2 segment: a bridge of this name in the initial namespace.' }),
+  mtu: int(68, 65535).optional().meta({ description: 'MTU of every link on the segment (default 1500).' }),
+});
+
+const routerIface = z.strictObject({
+  segment: nsName,
+  address: cidr,
+});
+
+const router = z.strictObject({
+  name: nsName.meta({ description: "The router's namespace; eth0, eth1, … in the order of its interfaces." }),
+  interfaces: z.array(routerIface).min(1),
+});
+
+const client = z.strictObject({
+  name: nsName.meta({ description: 'A host on the underlay (outside the cluster), eth0 on its segment.' }),
+  address: cidr,
+  gateway: ipv4.optional(),
+  segment: nsName.optional().meta({ description: 'Default: the first segment.' }),
+});
+
+const underlay = z
+  .strictObject({
+    segments: z
+      .array(segment)
+      .min(1)
+      .default([{ name: 'underlay' }]),
+    routers: z.array(router).default([]),
+    clients: z.array(client).default([]),
+  })
+  .meta({ description: 'The network the nodes are on: L2 segments, routers joining them, external clients.' });
+
+const flannel = z
+  .strictObject({
+    netConf: z.string().min(1).meta({ description: "flannel's net-conf.json (inline JSON, best as a `|` block)." }),
+    ipMasq: z.boolean().default(true).meta({ description: 'flanneld --ip-masq (kube-flannel passes it).' }),
+  })
+  .meta({ description: 'Run flanneld on every node (vxlan or host-gw backend, from net-conf.json).' });
 
 const portMapping = z.strictObject({
   hostPort: int(1, 65535),
@@ -152,11 +198,22 @@ const clusterCni = z.union([
 
 const cluster = z
   .strictObject({
+    underlay: underlay.optional(),
     nodes: z.array(clusterNode).min(1),
-    cni: clusterCni.meta({ description: "The pod network, written to every node's /etc/cni/net.d." }),
+    flannel: flannel.optional(),
+    cni: clusterCni.optional().meta({
+      description: "The pod network, written to every node's /etc/cni/net.d; default with flannel: kube-flannel's.",
+    }),
     pods: z.array(clusterPod).default([]),
   })
-  .meta({ description: 'Nodes on one L2 segment with a CNI pod network, built before setup runs.' });
+  .meta({ description: 'Nodes on an underlay network with a CNI pod network (and flannel), built before setup runs.' });
+
+const leaveStep = z
+  .strictObject({
+    name: z.string().optional(),
+    leave: nsName.meta({ description: 'A cluster node that leaves: it is shut down and its flannel lease removed.' }),
+  })
+  .meta({ description: 'A node leaves the cluster.' });
 
 export const scenarioSchema = z
   .strictObject({
@@ -172,7 +229,7 @@ export const scenarioSchema = z
       }),
     cluster: cluster.optional(),
     listen: z.array(listener).default([]),
-    steps: z.array(z.union([pingStep, connectStep])).default([]),
+    steps: z.array(z.union([pingStep, connectStep, leaveStep])).default([]),
   })
   .meta({ title: 'podwire scenario' });
 

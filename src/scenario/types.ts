@@ -66,6 +66,25 @@ export interface LinkAddDummy extends CommandBase, LinkAttrs {
   kind: 'linkAddDummy';
 }
 
+/**
+ * `ip link add NAME … type vxlan id VNI [local A] [dev D] [dstport P] [[no]learning] [ttl N|auto] [[no]udpcsum]
+ * [srcport MIN MAX]`. Absent fields were not given (the kernel's defaults apply: dstport 8472, ttl auto, udpcsum,
+ * srcport 0 0); `learning` is always sent by iproute2 (default on).
+ */
+export interface LinkAddVxlan extends CommandBase, LinkAttrs {
+  kind: 'linkAddVxlan';
+  vni: number;
+  local?: Ipv4;
+  /** Lower (underlay) device. */
+  dev?: string;
+  dstport?: number;
+  learning: boolean;
+  /** 0 = auto. */
+  ttl?: number;
+  udpCsum?: boolean;
+  srcPort?: { min: number; max: number };
+}
+
 /** `ip link set [dev] NAME …`; every setting given is present, later ones overriding earlier ones. */
 export interface LinkSet extends CommandBase {
   kind: 'linkSet';
@@ -224,6 +243,7 @@ export interface CommandKinds {
   linkAddVeth: LinkAddVeth;
   linkAddBridge: LinkAddBridge;
   linkAddDummy: LinkAddDummy;
+  linkAddVxlan: LinkAddVxlan;
   linkSet: LinkSet;
   linkDel: LinkDel;
   addrAdd: AddrAdd;
@@ -300,6 +320,8 @@ export interface PingStep extends StepCommon {
   ttl?: number;
   /** ICMP payload bytes, as `ping -s`. */
   size: number;
+  /** false: DF clear (`ping -M dont`); absent: ping's default (DF set). */
+  df?: boolean;
 }
 
 export interface ConnectStep extends StepCommon {
@@ -312,7 +334,20 @@ export interface ConnectStep extends StepCommon {
   payload: string;
 }
 
-export type Step = PingStep | ConnectStep;
+/** A step that sends traffic and checks what came back. */
+export type ProbeStep = PingStep | ConnectStep;
+
+/** A change to the cluster between traffic steps. */
+export type StepAction = { kind: 'leave'; node: string };
+
+export interface ActionStep {
+  kind: 'action';
+  pos: Pos;
+  name?: string;
+  action: StepAction;
+}
+
+export type Step = ProbeStep | ActionStep;
 
 /** A tiny server: accepts (tcp) or receives (udp) and answers with `reply`. */
 export interface Listener {
@@ -325,12 +360,47 @@ export interface Listener {
   reply: string;
 }
 
-/** A node of a cluster: namespace `name`, its eth0 a port of bridge `underlay` in the initial namespace. */
+/** A node of a cluster: namespace `name`, its eth0 a port of its segment's bridge in the initial namespace. */
 export interface ClusterNode {
   pos: Pos;
   name: string;
   address: Cidr;
   gateway?: Ipv4;
+  segment: string;
+  /** spec.podCIDR: flannel's lease for the node with the Kubernetes subnet manager. */
+  podCIDR?: Cidr;
+}
+
+/** An L2 segment of the underlay: a bridge of this name in the initial namespace. */
+export interface ClusterSegment {
+  pos: Pos;
+  name: string;
+  mtu: number;
+}
+
+/** A router namespace with one interface (eth0, eth1, …) per listed segment, forwarding on. */
+export interface ClusterRouter {
+  pos: Pos;
+  name: string;
+  interfaces: { segment: string; address: Cidr }[];
+}
+
+/** A host on the underlay outside the cluster. */
+export interface ClusterClient {
+  pos: Pos;
+  name: string;
+  address: Cidr;
+  gateway?: Ipv4;
+  segment: string;
+}
+
+/** flanneld's configuration: net-conf.json's text and where its characters are in the scenario. */
+export interface ClusterFlannel {
+  pos: Pos;
+  netConf: string;
+  ipMasq: boolean;
+  /** File position of a 1-based line and column of `netConf`. */
+  locate(line: number, col: number): Pos;
 }
 
 /** A hostPort mapping as the kubelet passes it in the portMappings capability. */
@@ -361,7 +431,11 @@ export interface ClusterCni {
 
 export interface Cluster {
   pos: Pos;
+  segments: ClusterSegment[];
+  routers: ClusterRouter[];
+  clients: ClusterClient[];
   nodes: ClusterNode[];
+  flannel?: ClusterFlannel;
   cni: ClusterCni;
   pods: ClusterPod[];
 }

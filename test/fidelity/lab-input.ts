@@ -28,8 +28,9 @@ export function labInput(sc: Scenario): LabInput {
       reply: l.reply,
       ...(l.address !== undefined ? { address: formatIpv4(l.address) } : {}),
     })),
-    steps: sc.steps.map((s) =>
-      s.kind === 'ping'
+    steps: sc.steps.map((s) => {
+      if (s.kind === 'action') throw new Error(`${sc.file}: the kernel lab cannot replay '${s.action.kind}' steps`);
+      return s.kind === 'ping'
         ? {
             kind: 'ping' as const,
             from: s.from,
@@ -38,6 +39,7 @@ export function labInput(sc: Scenario): LabInput {
             size: s.size,
             ...(s.ttl !== undefined ? { ttl: s.ttl } : {}),
             ...(s.src !== undefined ? { src: formatIpv4(s.src) } : {}),
+            ...(s.df !== undefined ? { df: s.df } : {}),
           }
         : {
             kind: 'connect' as const,
@@ -47,8 +49,8 @@ export function labInput(sc: Scenario): LabInput {
             proto: s.proto,
             payload: s.payload,
             ...(s.src !== undefined ? { src: formatIpv4(s.src) } : {}),
-          },
-    ),
+          };
+    }),
   };
 }
 

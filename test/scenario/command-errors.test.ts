@@ -209,9 +209,12 @@ describe('options', () => {
       "cmd.yaml:1:45: unknown option 'foo' for 'ip link add … type veth peer'; expected one of: up, name, address, mtu, netns, dev",
     ],
     ['ip link add veth0 type veth peer name veth1 type veth', "cmd.yaml:1:45: 'type' given twice"],
-    ['ip link add veth0', "cmd.yaml:1:13: missing 'type' in 'ip link add' (veth, bridge or dummy)"],
-    ['ip link add vx0 type vxlan id 1', "cmd.yaml:1:22: unsupported link type 'vxlan'; supported: veth, bridge, dummy"],
-    ['ip link add x0 type foo', "cmd.yaml:1:21: unknown link type 'foo'; supported: veth, bridge, dummy"],
+    ['ip link add veth0', "cmd.yaml:1:13: missing 'type' in 'ip link add' (veth, bridge, dummy, vxlan)"],
+    [
+      'ip link add mv0 type macvlan',
+      "cmd.yaml:1:22: unsupported link type 'macvlan'; supported: veth, bridge, dummy, vxlan",
+    ],
+    ['ip link add x0 type foo', "cmd.yaml:1:21: unknown link type 'foo'; supported: veth, bridge, dummy, vxlan"],
     [
       'ip link add br0 type bridge vlan_filtering 1',
       "cmd.yaml:1:29: bridge option 'vlan_filtering' is not supported; supported: ageing_time, stp_state",

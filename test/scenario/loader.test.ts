@@ -227,7 +227,7 @@ describe('errors in the schema', () => {
     [
       'unknown key in a step',
       doc('name: x', 'steps:', '  - ping: { from: a, to: 10.0.0.2, tll: 3 }', '    expect: reachable'),
-      "s.yaml:3:36: steps[0].ping: unknown field 'tll'; expected one of: from, src, to, count, ttl, size",
+      "s.yaml:3:36: steps[0].ping: unknown field 'tll'; expected one of: from, src, to, count, ttl, size, df",
     ],
     [
       'typo inside a connect step',

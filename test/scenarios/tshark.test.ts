@@ -1,5 +1,8 @@
 // Wireshark's view of every bundled scenario's capture: no malformed packets, no bad IPv4/ICMP/UDP/TCP checksums,
-// and every IPv4 packet's checksums verified good. Skipped with a message when tshark is not installed.
+// and every IPv4 packet's checksums verified good — read with the decode-as option podwire tells users about
+// (`-d udp.port==8472,vxlan`: Wireshark decodes only 4789 as VXLAN by itself), so inside VXLAN the inner packets'
+// checksums are verified too, and every packet on UDP 8472 must decode down to the inner IPv4 packet. Skipped with a
+// message when tshark is not installed.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,7 +33,16 @@ const files = readdirSync(dir)
 const tmp = mkdtempSync(join(tmpdir(), 'podwire-tshark-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const CHECKS = ['-o', 'ip.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE'];
+const CHECKS = [
+  '-o',
+  'ip.check_checksum:TRUE',
+  '-o',
+  'tcp.check_checksum:TRUE',
+  '-o',
+  'udp.check_checksum:TRUE',
+  '-d',
+  'udp.port==8472,vxlan',
+];
 
 function tshark(args: string[]): string {
   return execFileSync('tshark', ['-n', ...CHECKS, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -70,6 +82,15 @@ describe.skipIf(!available)('captures read by tshark', () => {
         .split('\n')
         .filter(Boolean);
       expect(rows.length).toBeGreaterThan(0);
+      // Every VXLAN packet carries an Ethernet frame with an IPv4 packet (ICMP, UDP or TCP) inside.
+      const tunnelled = tshark(['-r', path, '-Y', 'udp.port == 8472', '-T', 'fields', '-e', 'frame.number']).trim();
+      const undecoded = tshark(['-r', path, '-Y', 'udp.port == 8472 && !(vxlan.vni && count(ip.proto) >= 2)']);
+      expect(undecoded).toBe('');
+      if (file.startsWith('flannel-vxlan')) {
+        expect(tunnelled.length, 'VXLAN packets on the underlay').toBeGreaterThan(0);
+        const innerTcp = tshark(['-r', path, '-Y', 'vxlan && tcp', '-T', 'fields', '-e', 'tcp.srcport']).trim();
+        expect(innerTcp.length, 'TCP inside VXLAN').toBeGreaterThan(0);
+      }
       for (const r of rows) {
         // The outer header's status must be good (1). ICMP errors quote a packet whose checksums tshark reports as
         // second values: those must never be bad (0); tshark leaves a quoted ICMP checksum unverified (2).

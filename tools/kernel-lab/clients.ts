@@ -33,6 +33,7 @@ export function pingArgs(step: LabPingStep, waitSeconds: number): string[] {
   if (step.ttl !== undefined) args.push('-t', String(step.ttl));
   if (step.size !== undefined) args.push('-s', String(step.size));
   if (step.src !== undefined) args.push('-I', step.src);
+  if (step.df === false) args.push('-M', 'dont');
   args.push(step.to);
   return args;
 }

@@ -32,6 +32,8 @@ export interface LabPingStep {
   size?: number;
   /** Source address (`ping -I`). */
   src?: string;
+  /** false: DF clear (`ping -M dont`); absent: ping's default. */
+  df?: boolean;
 }
 
 export interface LabConnectStep {

@@ -1,16 +1,26 @@
 // `ip link add|set|delete`, following iproute2's iplink_parse(): options in any order, a word that is no
 // keyword is the device (`dev` optional), `type KIND` ends the generic options and hands the rest to the kind
-// (veth: `peer` and a second iplink_parse for the peer; bridge: its own options). Kinds: veth, bridge, dummy.
+// (veth: `peer` and a second iplink_parse for the peer; bridge and vxlan: their own options, vxlan_parse_opt's
+// keywords in its order, so `dev` after `type vxlan` is the lower device). Kinds: veth, bridge, dummy, vxlan.
 // Keyword order and exact/prefix matching copy iproute2, so `ip link set eth0 m br0` is `master`. Options we do
 // not model (txqueuelen, arp, alias, …) are errors, never ignored.
 
 import type { Mac } from '../../wire/addr.js';
-import type { Command, LinkAddBridge, LinkAddDummy, LinkAddVeth, LinkAttrs, LinkDel, LinkSet } from '../types.js';
+import type {
+  Command,
+  LinkAddBridge,
+  LinkAddDummy,
+  LinkAddVeth,
+  LinkAddVxlan,
+  LinkAttrs,
+  LinkDel,
+  LinkSet,
+} from '../types.js';
 import type { Args } from './args.js';
 import type { Where } from './dispatch.js';
-import { keywords, lookup, nextKeyword, unsupportedOption } from './keywords.js';
+import { accepted, keywords, lookup, nextKeyword, unsupportedOption } from './keywords.js';
 import type { Token } from './tokenize.js';
-import { devName, mac, netnsName, onOff, uint } from './values.js';
+import { devName, ipv4, mac, netnsName, onOff, uint } from './values.js';
 
 const VERBS = keywords(
   'add',
@@ -80,7 +90,58 @@ const OPTS = keywords(
   '=dev',
 );
 
-const KINDS = keywords('=veth', '=bridge', '=dummy', '!=vxlan', '!=macvlan', '!=ipvlan', '!=vlan', '!=bond', '!=vrf');
+const KINDS = keywords('=veth', '=bridge', '=dummy', '=vxlan', '!=macvlan', '!=ipvlan', '!=vlan', '!=bond', '!=vrf');
+const KIND_LIST = 'veth, bridge, dummy, vxlan';
+
+// vxlan_parse_opt() order (iproute2 6.1); `df` is exact, the rest prefix matches.
+const VXLAN_OPTS = keywords(
+  'id',
+  'vni:id',
+  '!group',
+  '!remote',
+  'local',
+  'dev',
+  'ttl',
+  'hoplimit:ttl',
+  '!=df',
+  '!tos',
+  '!dsfield',
+  '!label',
+  '!flowlabel',
+  '!ageing',
+  '!maxaddress',
+  'port:srcport',
+  'srcport',
+  'dstport',
+  'nolearning',
+  'learning',
+  '!noproxy',
+  '!proxy',
+  '!norsc',
+  '!rsc',
+  '!nol2miss',
+  '!l2miss',
+  '!nol3miss',
+  '!l3miss',
+  'udpcsum',
+  'noudpcsum',
+  '!udp6zerocsumtx',
+  '!noudp6zerocsumtx',
+  '!udp6zerocsumrx',
+  '!noudp6zerocsumrx',
+  '!remcsumtx',
+  '!noremcsumtx',
+  '!remcsumrx',
+  '!noremcsumrx',
+  '!external',
+  '!noexternal',
+  '!gbp',
+  '!gpe',
+  '!vnifilter',
+  '!novnifilter',
+  '!help',
+);
+const VNI_MAX = 0xffffff;
 
 // bridge_parse_opt() order.
 const BRIDGE_OPTS = keywords(
@@ -250,7 +311,7 @@ function linkAdd(args: Args, w: Where): Command {
   const context = 'ip link add';
   const o = linkOpts(args, ADD_OPTS, context);
   const link = attrs(args, o, context);
-  if (o.type === undefined) args.fail(args.last, `missing 'type' in '${context}' (veth, bridge or dummy)`);
+  if (o.type === undefined) args.fail(args.last, `missing 'type' in '${context}' (${KIND_LIST})`);
   const kind = lookupKind(args, o.type);
   switch (kind) {
     case 'veth': {
@@ -275,6 +336,8 @@ function linkAdd(args: Args, w: Where): Command {
       bridgeOpts(args, cmd);
       return cmd;
     }
+    case 'vxlan':
+      return vxlanOpts(args, o.type, { kind: 'linkAddVxlan', ns: w.ns, pos: w.pos, ...link });
     default: {
       const cmd: LinkAddDummy = { kind: 'linkAddDummy', ns: w.ns, pos: w.pos, ...link };
       args.end("'type dummy'");
@@ -287,7 +350,7 @@ function lookupKind(args: Args, tok: Token): string {
   const k = KINDS.find((x) => x.name === tok.text);
   if (k === undefined || k.unsupported) {
     const what = k === undefined ? 'unknown' : 'unsupported';
-    args.fail(tok, `${what} link type '${tok.text}'; supported: veth, bridge, dummy`);
+    args.fail(tok, `${what} link type '${tok.text}'; supported: ${KIND_LIST}`);
   }
   return k.id;
 }
@@ -310,6 +373,73 @@ function bridgeOpts(args: Args, cmd: LinkAddBridge): void {
       cmd.ageingTime = uint(args, args.next('a time in centiseconds', tok), 'ageing_time');
     }
   }
+}
+
+/** vxlan_parse_opt: every word after `type vxlan` is a VXLAN option; each may be given once. */
+function vxlanOpts(args: Args, typeTok: Token, base: Omit<LinkAddVxlan, 'vni' | 'learning'>): LinkAddVxlan {
+  const context = 'type vxlan';
+  const seen = new Map<string, Token>();
+  const once = (key: string, tok: Token) => {
+    const prev = seen.get(key);
+    if (prev !== undefined) args.fail(tok, `'${key}' given twice (already '${prev.text}')`);
+    seen.set(key, tok);
+  };
+  let vni: number | undefined;
+  let learning = true;
+  const cmd: Partial<LinkAddVxlan> = {};
+  while (!args.done) {
+    const tok = args.next('a vxlan option');
+    const k = lookup(VXLAN_OPTS, tok.text);
+    if (k === undefined) {
+      args.fail(tok, `unknown option '${tok.text}' for '${context}'; expected one of: ${accepted(VXLAN_OPTS)}`);
+    }
+    if (k.unsupported) unsupportedOption(args, tok, k, context, accepted(VXLAN_OPTS));
+    switch (k.id) {
+      case 'id':
+        once('id', tok);
+        vni = uint(args, args.next('a VNI', tok), 'VNI', VNI_MAX);
+        break;
+      case 'local':
+        once('local', tok);
+        cmd.local = ipv4(args, args.next('an address', tok), 'local address');
+        break;
+      case 'dev':
+        once('dev', tok);
+        cmd.dev = devName(args, args.next('a device name', tok));
+        break;
+      case 'ttl': {
+        once('ttl', tok);
+        const v = args.next('a TTL', tok);
+        if (v.text === 'inherit') args.fail(v, "'ttl inherit' is not supported; use a number 1-255 or auto");
+        cmd.ttl = v.text === 'auto' ? 0 : uint(args, v, 'TTL', 255);
+        break;
+      }
+      case 'srcport': {
+        once('srcport', tok);
+        const min = uint(args, args.next('the lowest source port', tok), 'min port', 0xffff);
+        const max = uint(args, args.next('the highest source port', tok), 'max port', 0xffff);
+        // iproute2 sends IFLA_VXLAN_PORT_RANGE only when one of them is non-zero.
+        if (min !== 0 || max !== 0) cmd.srcPort = { min, max };
+        break;
+      }
+      case 'dstport':
+        once('dstport', tok);
+        cmd.dstport = uint(args, args.next('a port', tok), 'dst port', 0xffff);
+        break;
+      case 'nolearning':
+      case 'learning':
+        once('learning', tok);
+        learning = k.id === 'learning';
+        break;
+      case 'udpcsum':
+      case 'noudpcsum':
+        once('udpcsum', tok);
+        cmd.udpCsum = k.id === 'udpcsum';
+        break;
+    }
+  }
+  if (vni === undefined) args.fail(typeTok, "'type vxlan' needs 'id VNI' (vxlan: missing virtual network identifier)");
+  return { ...base, ...cmd, vni, learning };
 }
 
 function linkSet(args: Args, w: Where): LinkSet {

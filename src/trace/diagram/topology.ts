@@ -1,18 +1,26 @@
 // Topology diagram of a scenario, as SVG text: each namespace is a box holding its devices (name, kind,
 // addresses, optionally the MAC), bridges are bars under the ports enslaved to them (`master`), veth pairs are
-// lines between their two ends (`peer`), and down devices are greyed with their operstate. The layout is a tidy
-// tree and entirely deterministic (no force simulation): in each connected group of namespaces the most central
-// one (smallest eccentricity, then most links, then first listed) sits at the bottom and its veth neighbours are
-// stacked above it level by level, so a node with its pods reads as the pods over the node, a router as its two
-// sides over it. Unconnected groups stand side by side. Devices keep the snapshot's order, with a bridge's ports
-// kept together. Limits: links that close a cycle are drawn as plain curves and may cross boxes; vxlan tunnels
-// are shown as devices only (their remote ends are not links); loopback is hidden unless asked for.
+// lines between their two ends (`peer`), VXLAN tunnels are dashed lines between the VXLAN devices they join (see
+// tunnels.ts), and down devices are greyed with their operstate. The layout is a tidy tree and entirely
+// deterministic (no force simulation): in each connected group of namespaces one sits at the bottom and its veth
+// neighbours are stacked above it level by level. The bottom one is a namespace others plug into (their device is
+// a port of its bridge) while it plugs into none, such as the initial namespace holding the underlay segments;
+// among those, or among all when there is none, the most central (smallest eccentricity, then most links, then
+// first listed). So an underlay reads as nodes over it and pods over their node, a router as its two sides over
+// it. Unconnected groups stand side by side. Devices keep the snapshot's order, with a bridge's ports kept
+// together. Tunnels run through the empty lanes between levels (lanes.ts), widened to fit them, so they never cut
+// through a box; a remote that leads nowhere is a short dangling stub labelled with its address. A legend names
+// the kinds of line drawn. Limits: veth links that close a cycle are drawn as plain curves and may cross boxes;
+// tunnels cross the veth links in their lane; a tunnel's label keeps clear of the others only by sliding along its
+// run; loopback is hidden unless asked for.
 
 import { hierarchy } from 'd3-hierarchy';
 import { scaleOrdinal } from 'd3-scale';
 import { linkVertical } from 'd3-shape';
 import type { TopoDevice, TopologySnapshot } from '../topology.js';
+import { type LaneChip, type LaneRequest, planLanes, roundedPath, type YRef } from './lanes.js';
 import { esc, NS_PALETTE, num, svgDocument, text, textWidth, tint } from './svg.js';
+import { resolveTunnels, stubLabel, tunnelLabel } from './tunnels.js';
 
 export interface TopologyOptions {
   title?: string;
@@ -33,6 +41,15 @@ const LEVEL_GAP = 70;
 const SIBLING_GAP = 28;
 const MARGIN = 16;
 const GREY = '#9a9a9a';
+const VETH_INK = '#4a4a4a';
+const TUNNEL_INK = '#c2185b';
+const TUNNEL_DASH = '9 5';
+/** Lane geometry for tunnels: first track's distance from the edge routes enter by, track spacing, and the room
+ * kept beyond the last track so veth links crossing the lane still read as curves. */
+const LANE_EDGE = 20;
+const TRACK = 18;
+const LANE_FAR = 34;
+const LEGEND_H = 16;
 
 interface Chip {
   dev: TopoDevice;
@@ -42,6 +59,8 @@ interface Chip {
   /** Offset of the chip's left edge from the box's left edge. */
   dx: number;
   down: boolean;
+  /** A port of a bar drawn in the same box (a line hangs under it). */
+  port: boolean;
 }
 
 interface Bar {
@@ -70,10 +89,22 @@ interface NsBox {
   depth: number;
 }
 
+interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+const overlaps = (a: Rect, b: Rect, gap: number) =>
+  a.x < b.x + b.w + gap && b.x < a.x + a.w + gap && a.y < b.y + b.h + gap && b.y < a.y + a.h + gap;
+
 interface Link {
   a: { ns: string; dev: string };
   b: { ns: string; dev: string };
 }
+
+const key = (ns: string, dev: string) => `${ns}\u0000${dev}`;
 
 function chipFor(
   d: TopoDevice,
@@ -86,6 +117,10 @@ function chipFor(
   const lines: Chip['lines'] = [];
   const ink = down ? GREY : '#1a1a1a';
   for (const a of d.addrs) lines.push({ text: a, size: SMALL, fill: down ? GREY : '#333333' });
+  if (d.vxlan) {
+    const vx = d.vxlan;
+    lines.push({ text: `id ${vx.vni}${vx.local !== undefined ? ` local ${vx.local}` : ''}`, size: SMALL, fill: GREY });
+  }
   if (showMac) lines.push({ text: d.mac, size: SMALL, fill: GREY });
   if (d.master !== undefined && !barMasters.has(d.master)) {
     lines.push({ text: `master ${d.master}`, size: SMALL, fill: GREY });
@@ -103,11 +138,45 @@ function chipFor(
     h: 10 + (lines.length + 1) * LINE_H,
     dx: 0,
     down,
+    port: d.master !== undefined && barMasters.has(d.master),
   };
 }
 
 function barLabel(d: TopoDevice, showMac: boolean): string {
   return [d.name, ...d.addrs, ...(showMac ? [d.mac] : []), ...(d.up ? [] : ['DOWN'])].join('  ');
+}
+
+/** Lexicographic comparison of equal-length number tuples. */
+function lexLess(a: readonly number[], b: readonly number[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]!;
+  return false;
+}
+
+type LegendItem = 'veth' | 'bridge port' | 'VXLAN tunnel';
+
+/** One row of samples and names, starting at (x, y) where y is the row's vertical middle. */
+function legend(items: LegendItem[], x: number, y: number): { svg: string; w: number } {
+  const parts = ['<g class="legend">'];
+  let cx = x;
+  for (const it of items) {
+    if (it === 'veth')
+      parts.push(
+        `<line x1="${num(cx)}" y1="${num(y)}" x2="${num(cx + 28)}" y2="${num(y)}" stroke="${VETH_INK}" stroke-width="2"/>`,
+      );
+    else if (it === 'bridge port')
+      parts.push(
+        `<line x1="${num(cx + 14)}" y1="${num(y - 7)}" x2="${num(cx + 14)}" y2="${num(y + 1)}" stroke="${NS_PALETTE[0]}" stroke-width="2"/>`,
+        `<rect x="${num(cx)}" y="${num(y + 1)}" width="28" height="6" rx="2" fill="${NS_PALETTE[0]}"/>`,
+      );
+    else
+      parts.push(
+        `<line x1="${num(cx)}" y1="${num(y)}" x2="${num(cx + 28)}" y2="${num(y)}" stroke="${TUNNEL_INK}" stroke-width="2.2" stroke-dasharray="${TUNNEL_DASH}"/>`,
+      );
+    parts.push(text(cx + 34, y + 3.5, it, { size: SMALL, fill: '#444444' }));
+    cx += 34 + textWidth(it, SMALL) + 22;
+  }
+  parts.push('</g>');
+  return { svg: parts.join(''), w: cx - 22 - x };
 }
 
 export function renderTopologySvg(topo: TopologySnapshot, opts: TopologyOptions = {}): string {
@@ -196,8 +265,8 @@ export function renderTopologySvg(topo: TopologySnapshot, opts: TopologyOptions 
   for (const n of topo.namespaces) {
     for (const d of n.devices) {
       if (!visible(d) || d.kind !== 'veth' || !d.peer || !devsOf(d.peer.ns).has(d.peer.dev)) continue;
-      const a = `${n.name}\u0000${d.name}`;
-      const b = `${d.peer.ns}\u0000${d.peer.dev}`;
+      const a = key(n.name, d.name);
+      const b = key(d.peer.ns, d.peer.dev);
       const k = a < b ? `${a}\u0001${b}` : `${b}\u0001${a}`;
       if (seenLink.has(k)) continue;
       seenLink.add(k);
@@ -205,14 +274,24 @@ export function renderTopologySvg(topo: TopologySnapshot, opts: TopologyOptions 
     }
   }
 
-  // Neighbours of each namespace, ordered by the position of the chip that leads to them.
+  // Neighbours of each namespace, ordered by the position of the chip that leads to them; and which namespaces
+  // plug into which (their end is an ordinary device, the other end a bridge port).
   const chipPos = (ns: string, dev: string) => boxes.get(ns)!.chips.findIndex((c) => c.dev.name === dev);
+  const isPort = (ns: string, dev: string) => boxes.get(ns)!.chips.find((c) => c.dev.name === dev)?.port ?? false;
   const nbrs = new Map<string, string[]>([...boxes.keys()].map((k) => [k, []]));
   const nbrEntries = new Map<string, { to: string; pos: number }[]>([...boxes.keys()].map((k) => [k, []]));
+  const pluggedInto = new Set<string>();
+  const plugsIn = new Set<string>();
   for (const l of links) {
     if (l.a.ns === l.b.ns) continue;
     nbrEntries.get(l.a.ns)!.push({ to: l.b.ns, pos: chipPos(l.a.ns, l.a.dev) });
     nbrEntries.get(l.b.ns)!.push({ to: l.a.ns, pos: chipPos(l.b.ns, l.b.dev) });
+    const pa = isPort(l.a.ns, l.a.dev);
+    const pb = isPort(l.b.ns, l.b.dev);
+    if (pa !== pb) {
+      pluggedInto.add(pa ? l.a.ns : l.b.ns);
+      plugsIn.add(pa ? l.b.ns : l.a.ns);
+    }
   }
   for (const [k, es] of nbrEntries) {
     const ordered = [...es].sort((p, q) => p.pos - q.pos || boxes.get(p.to)!.index - boxes.get(q.to)!.index);
@@ -231,24 +310,21 @@ export function renderTopologySvg(topo: TopologySnapshot, opts: TopologyOptions 
     return dist;
   };
 
-  // Connected groups, each rooted at its most central namespace and grown breadth-first.
+  // Connected groups, each rooted at its base namespace and grown breadth-first.
   const roots: NsBox[] = [];
   const done = new Set<string>();
   for (const n of topo.namespaces) {
     if (done.has(n.name)) continue;
     const members = [...bfs(n.name).keys()];
     for (const m of members) done.add(m);
+    const hubs = members.filter((m) => pluggedInto.has(m) && !plugsIn.has(m));
     let best = members[0]!;
-    let bestKey: [number, number, number] = [Number.POSITIVE_INFINITY, 0, 0];
-    for (const m of members) {
-      const ecc = Math.max(...bfs(m).values());
-      const key: [number, number, number] = [ecc, -nbrs.get(m)!.length, boxes.get(m)!.index];
-      if (
-        key[0] < bestKey[0] ||
-        (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))
-      ) {
+    let bestKey = [Number.POSITIVE_INFINITY, 0, 0];
+    for (const m of hubs.length > 0 ? hubs : members) {
+      const k = [Math.max(...bfs(m).values()), -nbrs.get(m)!.length, boxes.get(m)!.index];
+      if (lexLess(k, bestKey)) {
         best = m;
-        bestKey = key;
+        bestKey = k;
       }
     }
     const seen = new Set([best]);
@@ -278,21 +354,12 @@ export function renderTopologySvg(topo: TopologySnapshot, opts: TopologyOptions 
       levelH[n.depth] = Math.max(levelH[n.depth] ?? 0, n.data.h);
     });
   }
-  const titleH = opts.title !== undefined ? 32 : 0;
-  const levelTop: number[] = [];
-  let yy = MARGIN + titleH;
-  for (let d = levelH.length - 1; d >= 0; d--) {
-    levelTop[d] = yy;
-    yy += levelH[d]! + LEVEL_GAP;
-  }
-  const height = yy - LEVEL_GAP + MARGIN;
   let left = MARGIN;
   for (const t of trees) {
     const ranges = new Map<NsBox, number>([[t.data, left]]);
     t.eachBefore((n) => {
       const start = ranges.get(n.data)!;
       n.data.x = start + (n.data.subW - n.data.w) / 2;
-      n.data.y = levelTop[n.depth]!;
       const kids = n.children ?? [];
       const kidsW = kids.reduce((s, k) => s + k.data.subW, 0) + SIBLING_GAP * Math.max(0, kids.length - 1);
       let kx = start + (n.data.subW - kidsW) / 2;
@@ -303,8 +370,75 @@ export function renderTopologySvg(topo: TopologySnapshot, opts: TopologyOptions 
     });
     left += t.data.subW + SIBLING_GAP * 2;
   }
+  const contentW = left - SIBLING_GAP * 2 + MARGIN;
+
+  // Tunnels and stubs, routed through the lanes between levels (lane k lies under level k).
+  const ordered = [...boxes.values()];
+  const chipAt = new Map<string, { box: NsBox; chip: Chip }>();
+  for (const b of ordered) for (const c of b.chips) chipAt.set(key(b.name, c.dev.name), { box: b, chip: c });
+  const { tunnels, stubs } = resolveTunnels(topo, visible);
+  const laneChips = new Map<string, LaneChip>();
+  const useChip = (ns: string, dev: string): string | undefined => {
+    const k = key(ns, dev);
+    const at = chipAt.get(k);
+    if (!at) return undefined;
+    laneChips.set(k, { x: at.box.x + at.chip.dx, w: at.chip.w, level: at.box.depth, port: at.chip.port });
+    return k;
+  };
+  const requests: LaneRequest[] = [];
+  const tunnelOf = new Map<number, (typeof tunnels)[number]>();
+  const stubOf = new Map<number, (typeof stubs)[number]>();
+  for (const t of tunnels) {
+    const a = useChip(t.a.ns, t.a.dev);
+    const b = useChip(t.b.ns, t.b.dev);
+    if (a === undefined || b === undefined) continue;
+    tunnelOf.set(requests.length, t);
+    requests.push({ id: requests.length, a, b });
+  }
+  for (const s of stubs) {
+    const a = useChip(s.from.ns, s.from.dev);
+    if (a === undefined) continue;
+    stubOf.set(requests.length, s);
+    requests.push({ id: requests.length, a, tail: 18 + textWidth(stubLabel(s), SMALL - 0.5) });
+  }
+  const rows = new Map<number, [number, number][]>();
+  for (const b of ordered) rows.set(b.depth, [...(rows.get(b.depth) ?? []), [b.x, b.x + b.w]]);
+  const plan = planLanes(laneChips, rows, requests, MARGIN / 2, contentW - MARGIN / 2);
+  const tracksIn = (lane: number) => plan.lanes.get(lane)?.tracks ?? 0;
+  const laneNeed = (lane: number, far: number) =>
+    tracksIn(lane) > 0 ? LANE_EDGE + (tracksIn(lane) - 1) * TRACK + far : 0;
+
+  // Vertical layout: the top lane, then each level with the lane under it.
+  const levels = levelH.length;
+  const titleH = opts.title !== undefined ? 32 : 0;
+  const levelTop: number[] = [];
+  const laneSpan = new Map<number, [number, number]>();
+  let yy = MARGIN + titleH;
+  const topNeed = laneNeed(levels, 12);
+  if (topNeed > 0) {
+    laneSpan.set(levels, [yy, yy + topNeed]);
+    yy += topNeed;
+  }
+  for (let d = levels - 1; d >= 0; d--) {
+    levelTop[d] = yy;
+    yy += levelH[d]!;
+    const gap = d > 0 ? Math.max(LEVEL_GAP, laneNeed(d, LANE_FAR)) : laneNeed(0, 12);
+    laneSpan.set(d, [yy, yy + gap]);
+    yy += gap;
+  }
+  for (const b of ordered) b.y = levelTop[b.depth] ?? MARGIN + titleH;
+
+  const legendItems: LegendItem[] = [];
+  if (links.length > 0) legendItems.push('veth');
+  if (ordered.some((b) => b.bars.some((bar) => bar.ports.length > 0))) legendItems.push('bridge port');
+  if (requests.length > 0) legendItems.push('VXLAN tunnel');
+  const legendY = yy + (levels > 0 ? 10 : 0) + LEGEND_H / 2;
+  const key0 = legendItems.length > 0 ? legend(legendItems, MARGIN, legendY) : undefined;
+  const height = (key0 ? legendY + LEGEND_H / 2 + 4 : yy) + MARGIN;
   const width = Math.max(
-    left - SIBLING_GAP * 2 + MARGIN,
+    contentW,
+    plan.maxX + MARGIN,
+    key0 ? key0.w + 2 * MARGIN : 0,
     opts.title !== undefined ? textWidth(opts.title, 15) + 2 * MARGIN : 0,
   );
 
@@ -312,10 +446,7 @@ export function renderTopologySvg(topo: TopologySnapshot, opts: TopologyOptions 
   if (opts.title !== undefined)
     body.push(text(MARGIN, MARGIN + 17, opts.title, { size: 15, weight: 'bold', fill: '#222222' }));
 
-  // Boxes first, links over them, chips over the links' ends.
-  const chipAt = new Map<string, { box: NsBox; chip: Chip }>();
-  const ordered = [...boxes.values()];
-  for (const b of ordered) for (const c of b.chips) chipAt.set(`${b.name}\u0000${c.dev.name}`, { box: b, chip: c });
+  // Boxes first, links over them, chips over the links' ends, tunnel labels on top.
   for (const b of ordered) {
     const c = colour(b.name);
     body.push(`<g class="netns" data-name="${esc(b.name)}">`);
@@ -333,8 +464,8 @@ export function renderTopologySvg(topo: TopologySnapshot, opts: TopologyOptions 
     top ? box.y + PAD : box.y + PAD + chip.h,
   ];
   for (const l of links) {
-    const ea = chipAt.get(`${l.a.ns}\u0000${l.a.dev}`);
-    const eb = chipAt.get(`${l.b.ns}\u0000${l.b.dev}`);
+    const ea = chipAt.get(key(l.a.ns, l.a.dev));
+    const eb = chipAt.get(key(l.b.ns, l.b.dev));
     if (!ea || !eb) continue;
     const down = ea.chip.dev.up && eb.chip.dev.up ? '' : ' stroke-dasharray="6 4"';
     let d: string;
@@ -351,7 +482,63 @@ export function renderTopologySvg(topo: TopologySnapshot, opts: TopologyOptions 
       d = `M${num(p[0])},${num(p[1])}C${num(p[0])},${num(p[1] - 30)} ${num(q[0])},${num(q[1] - 30)} ${num(q[0])},${num(q[1])}`;
     }
     body.push(
-      `<path class="veth" data-ends="${esc(`${l.a.ns}/${l.a.dev} ${l.b.ns}/${l.b.dev}`)}" d="${d}" fill="none" stroke="#4a4a4a" stroke-width="2"${down}/>`,
+      `<path class="veth" data-ends="${esc(`${l.a.ns}/${l.a.dev} ${l.b.ns}/${l.b.dev}`)}" d="${d}" fill="none" stroke="${VETH_INK}" stroke-width="2"${down}/>`,
+    );
+  }
+
+  const yOf = (y: YRef): number => {
+    if ('chip' in y) {
+      const at = chipAt.get(y.chip)!;
+      return y.side === 'top' ? at.box.y + PAD : at.box.y + PAD + at.chip.h;
+    }
+    const [top, bottom] = laneSpan.get(y.lane)!;
+    return plan.lanes.get(y.lane)!.fromTop ? top + LANE_EDGE + y.track * TRACK : bottom - LANE_EDGE - y.track * TRACK;
+  };
+  // Stubs first: their labels are fixed at their ends, a tunnel's slides along its run to keep clear of them.
+  const labels: string[] = [];
+  const dots: string[] = [];
+  const pills: Rect[] = [];
+  const pill = (x: number, y: number, w: number): Rect => ({ x, y: y - 7.5, w, h: 15 });
+  const clear = (r: Rect) => pills.every((o) => !overlaps(r, o, 4));
+  const routes = [...plan.routes].sort((p, q) => Number(tunnelOf.has(p.id)) - Number(tunnelOf.has(q.id)));
+  for (const r of routes) {
+    const pts = r.points.map((p): [number, number] => [p.x, yOf(p.y)]);
+    const ends = r.points.filter((p) => 'chip' in p.y).map((p) => chipAt.get((p.y as { chip: string }).chip)!);
+    const ink = ends.every((e) => !e.chip.down) ? TUNNEL_INK : GREY;
+    const d = roundedPath(pts, 8, num);
+    for (const p of r.points)
+      if ('chip' in p.y) dots.push(`<circle cx="${num(p.x)}" cy="${num(yOf(p.y))}" r="3" fill="${ink}"/>`);
+    const t = tunnelOf.get(r.id);
+    if (t) {
+      body.push(
+        `<path class="tunnel" data-ends="${esc(`${t.a.ns}/${t.a.dev} ${t.b.ns}/${t.b.dev}`)}" data-vni="${t.vni}" d="${d}" fill="none" stroke="${ink}" stroke-width="2.2" stroke-dasharray="${TUNNEL_DASH}"/>`,
+      );
+      // A pill on the line, so the dashes and any veth crossing there stop short of the text.
+      const [p, q] = [pts[r.labelSeg]!, pts[r.labelSeg + 1]!];
+      const label = tunnelLabel(t);
+      const lw = textWidth(label, SMALL - 0.5) + 12;
+      const [lo, hi] = [Math.min(p[0], q[0]) + lw / 2 + 12, Math.max(p[0], q[0]) - lw / 2 - 12];
+      const at = (f: number) => {
+        const mx = p[0] + (q[0] - p[0]) * f;
+        return pill((lo <= hi ? Math.min(Math.max(mx, lo), hi) : (p[0] + q[0]) / 2) - lw / 2, p[1], lw);
+      };
+      const box = [0.5, 0.3, 0.7, 0.15, 0.85].map(at).find(clear) ?? at(0.5);
+      pills.push(box);
+      labels.push(
+        `<g class="tunnel-label"><rect x="${num(box.x)}" y="${num(box.y)}" width="${num(lw)}" height="15" rx="7.5" fill="#ffffff" stroke="${ink}" stroke-width="1"/>${text(box.x + lw / 2, p[1] + 3.5, label, { size: SMALL - 0.5, anchor: 'middle', fill: ink })}</g>`,
+      );
+      continue;
+    }
+    const s = stubOf.get(r.id)!;
+    const end = pts.at(-1)!;
+    body.push(
+      `<g class="tunnel-stub" data-from="${esc(`${s.from.ns}/${s.from.dev}`)}" data-remote="${esc(s.remote)}"><path d="${d}" fill="none" stroke="${ink}" stroke-width="2.2" stroke-dasharray="${TUNNEL_DASH}"/><circle cx="${num(end[0])}" cy="${num(end[1])}" r="3.5" fill="#ffffff" stroke="${ink}" stroke-width="1.5"/></g>`,
+    );
+    const label = stubLabel(s);
+    const box = pill(end[0] + 6, end[1], textWidth(label, SMALL - 0.5) + 12);
+    pills.push(box);
+    labels.push(
+      `<g class="tunnel-label"><rect x="${num(box.x)}" y="${num(box.y)}" width="${num(box.w)}" height="15" rx="7.5" fill="#ffffff" stroke="${ink}" stroke-width="1" stroke-dasharray="3 2"/>${text(box.x + 6, end[1] + 3.5, label, { size: SMALL - 0.5, fill: ink })}</g>`,
     );
   }
 
@@ -392,5 +579,7 @@ export function renderTopologySvg(topo: TopologySnapshot, opts: TopologyOptions 
       body.push(parts.join(''));
     }
   }
+  body.push(...dots, ...labels);
+  if (key0) body.push(key0.svg);
   return svgDocument(width, height, body, opts.title);
 }
