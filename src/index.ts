@@ -21,12 +21,31 @@ export { NetDev } from './netns/netdev.js';
 export { NetNs } from './netns/netns.js';
 export { type PingOptions, ping } from './netns/ping.js';
 export { Probe, type ProbeOutcome, type ProbeResult } from './netns/probe.js';
-export { showAddrsBrief, showLinksBrief, showNeigh, showRoutes } from './netns/show.js';
+export { ipLinkShowDetail, showAddrsBrief, showLinksBrief, showNeigh, showRoutes } from './netns/show.js';
 export { tcpConnect } from './netns/tcp.js';
 export { UdpClient } from './netns/udp.js';
+export { createVxlan, VxlanDev, type VxlanSpec } from './netns/vxlan.js';
+export {
+  Flanneld,
+  FlannelNetwork,
+  type FlannelNetworkOptions,
+  type FlannelNodeSpec,
+  type Lease,
+  parseNetConf,
+} from './overlay/flannel/index.js';
+export { flannelOf } from './scenario/cluster.js';
 export { ScenarioError } from './scenario/errors.js';
 export { loadScenario, parseScenario } from './scenario/loader.js';
-export { buildScenario, type RunReport, runScenario, runStep, type StepReport, startStep } from './scenario/runner.js';
+export {
+  buildScenario,
+  playStep,
+  type RunReport,
+  runScenario,
+  runStep,
+  type StepReport,
+  scenarioNs,
+  startStep,
+} from './scenario/runner.js';
 export type { Command, Scenario, Step } from './scenario/types.js';
 export { EventQueue, type Nanos } from './sim/events.js';
 export { Rng } from './sim/rng.js';

@@ -1,6 +1,7 @@
 // UDP header (RFC 768) with the IPv4 pseudo-header checksum. As in udp4_hwcsum/udp_set_csum, a computed
 // checksum of 0 goes on the wire as 0xffff because 0 means "no checksum" — which is what Linux VXLAN devices
-// created with `noudpcsum` (flannel's default) send, and what receivers then accept without checking.
+// created with `noudpcsum` send (iproute2's default is `udpcsum`, so flannel's devices checksum), and what
+// receivers then accept without checking.
 
 import { type Ipv4, readU16, writeU16 } from './addr.js';
 import { checksumAdd, checksumFinish, pseudoHeaderSum } from './checksum.js';
