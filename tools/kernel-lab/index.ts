@@ -8,7 +8,10 @@ export { LabNames } from './names.js';
 export { type LabCommand, rewriteSetupLine, UnsupportedCommandError } from './rewrite.js';
 export type {
   LabAvailability,
+  LabCapturePoint,
   LabConnectStep,
+  LabExtraCapture,
+  LabFrame,
   LabIcmp,
   LabInput,
   LabListener,

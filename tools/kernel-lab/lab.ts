@@ -2,9 +2,10 @@
 // remove namespaces left by crashed runs; create `pw-lab-<id>-root` for the scenario's initial namespace; run
 // the caller's `prepare` hook if any (namespaces built by code, e.g. pods attached by real CNI plugins); run the
 // setup lines (rewritten to stay in the lab); start the listeners; for each step capture in the `from`
-// namespace, run the client, let late packets land, stop the capture and judge. Whatever happens — a failing
-// command, an exception, the run's time bound — every process the run started is killed and every namespace
-// with its id is deleted before the promise settles. Needs root, iproute2, iputils ping, tcpdump and python3.
+// namespace (and on the caller's extra capture points), run the client, let late packets land, stop the
+// captures and judge. Whatever happens — a failing command, an exception, the run's time bound — every process
+// the run started is killed and every namespace with its id is deleted before the promise settles. Needs root,
+// iproute2, iputils ping, tcpdump and python3.
 
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
@@ -12,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseIpv4 } from '../../src/wire/addr.js';
-import { Capture } from './capture.js';
+import { Capture, DeviceCapture } from './capture.js';
 import { classifyConnect, classifyPing } from './classify.js';
 import { destroyNamespace, listNamespaces, removeStaleNamespaces } from './cleanup.js';
 import { parsePing, pingArgs, runConnect } from './clients.js';
@@ -20,7 +21,15 @@ import { run, runOk } from './exec.js';
 import { LabNames, newLabId } from './names.js';
 import { rewriteSetupLine } from './rewrite.js';
 import { startServer } from './servers.js';
-import type { LabAvailability, LabInput, LabOptions, LabStep, LabStepResult } from './types.js';
+import type {
+  LabAvailability,
+  LabCapturePoint,
+  LabExtraCapture,
+  LabInput,
+  LabOptions,
+  LabStep,
+  LabStepResult,
+} from './types.js';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_WAIT_S = 4;
@@ -70,7 +79,10 @@ export function kernelLabAvailable(): LabAvailability {
   return availability;
 }
 
-function validate(input: LabInput): void {
+/** What a device name may be (IFNAMSIZ, no slash or blank), so it cannot be taken for a tcpdump option. */
+const DEV_NAME = /^[A-Za-z0-9_.@:-]{1,15}$/;
+
+function validate(input: LabInput, captures: readonly LabCapturePoint[]): void {
   const bad = (why: string): never => {
     throw new Error(`kernel-lab: invalid input: ${why}`);
   };
@@ -97,13 +109,17 @@ function validate(input: LabInput): void {
       if (s.size !== undefined && (!Number.isInteger(s.size) || s.size < 0 || s.size > 65507)) bad(`${where}: size`);
     }
   });
+  captures.forEach((c, i) => {
+    if (!DEV_NAME.test(c.dev) || c.dev.startsWith('-')) bad(`captures[${i}]: '${c.dev}' is not a device name`);
+  });
 }
 
 /** Replays `input` in real namespaces; one result per step, in order. */
 export async function runKernelLab(input: LabInput, opts: LabOptions = {}): Promise<LabStepResult[]> {
   const avail = kernelLabAvailable();
   if (!avail.ok) throw new Error(`kernel-lab: not available: ${avail.why}`);
-  validate(input);
+  const captures = opts.captures ?? [];
+  validate(input, captures);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const wait = opts.waitSeconds ?? DEFAULT_WAIT_S;
   const abort = new AbortController();
@@ -136,7 +152,7 @@ export async function runKernelLab(input: LabInput, opts: LabOptions = {}): Prom
       await runOk(cmd.argv[0]!, cmd.argv.slice(1), { signal, timeoutMs: SETUP_CMD_MS, what: line.text });
     }
     const present = new Set(await listNamespaces(signal));
-    const used = [...input.listen.map((l) => l.ns), ...input.steps.map((s) => s.from)];
+    const used = [...input.listen.map((l) => l.ns), ...input.steps.map((s) => s.from), ...captures.map((c) => c.ns)];
     for (const n of used) {
       if (!present.has(names.of(n))) throw new Error(`kernel-lab: namespace '${n}' does not exist after setup`);
     }
@@ -148,7 +164,7 @@ export async function runKernelLab(input: LabInput, opts: LabOptions = {}): Prom
     const results: LabStepResult[] = [];
     for (const [i, step] of input.steps.entries()) {
       checkTime(`step ${i}`);
-      results.push(await runStep(step, names, join(dir, `step${i}.pcap`), wait, signal, track));
+      results.push(await runStep(step, names, captures, join(dir, `step${i}`), wait, signal, track));
       checkTime(`step ${i}`);
     }
     return results;
@@ -176,14 +192,30 @@ export async function runKernelLab(input: LabInput, opts: LabOptions = {}): Prom
 async function runStep(
   step: LabStep,
   names: LabNames,
-  file: string,
+  points: readonly LabCapturePoint[],
+  filePrefix: string,
   wait: number,
   signal: AbortSignal,
   track: (c: ChildProcess) => void,
 ): Promise<LabStepResult> {
   const ns = names.of(step.from);
-  const capture = await Capture.start(ns, file, signal, track);
+  const capture = await Capture.start(ns, `${filePrefix}.pcap`, signal, track);
+  const devCaptures: DeviceCapture[] = [];
+  for (const [j, p] of points.entries()) {
+    devCaptures.push(await DeviceCapture.start(names.of(p.ns), p.dev, `${filePrefix}-x${j}.pcap`, signal, track));
+  }
   const startUs = Date.now() * 1000;
+  const stopExtra = async (): Promise<LabExtraCapture[]> => {
+    const out: LabExtraCapture[] = [];
+    for (const [j, c] of devCaptures.entries()) {
+      const records = await c.stop();
+      const frames = records.map((r) => ({ tMs: Math.round((r.tsUs - startUs) / 100) / 10, bytes: r.data }));
+      out.push({ ns: points[j]!.ns, dev: points[j]!.dev, frames });
+    }
+    return out;
+  };
+  const withExtra = (r: LabStepResult, extra: LabExtraCapture[]): LabStepResult =>
+    points.length > 0 ? { ...r, extra } : r;
   if (step.kind === 'ping') {
     const count = step.count ?? 1;
     const r = await run('ip', ['netns', 'exec', ns, 'ping', ...pingArgs(step, wait)], {
@@ -192,13 +224,15 @@ async function runStep(
     });
     await sleep(SETTLE_MS);
     const pkts = await capture.stop();
+    const extra = await stopExtra();
     if (r.spawnError) throw new Error(`kernel-lab: could not run ping: ${r.spawnError}`);
-    return classifyPing(step, parsePing(r.stdout, r.stderr), r.code, pkts, startUs);
+    return withExtra(classifyPing(step, parsePing(r.stdout, r.stderr), r.code, pkts, startUs), extra);
   }
   const { out } = await runConnect(ns, step, wait, signal);
   await sleep(SETTLE_MS);
   const pkts = await capture.stop();
-  return classifyConnect(step, out, pkts, startUs);
+  const extra = await stopExtra();
+  return withExtra(classifyConnect(step, out, pkts, startUs), extra);
 }
 
 function sleep(ms: number): Promise<void> {

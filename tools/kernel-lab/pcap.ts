@@ -1,5 +1,6 @@
 // Reads the classic pcap files tcpdump writes (`-w`), in either byte order and with micro- or nanosecond
-// timestamps, and strips the link-layer header of the link types a lab capture produces: LINUX_SLL2 (276, what
+// timestamps: as whole link-layer records (`readPcapRecords`, what a capture on one device returns), or with the
+// link-layer header stripped (`readPcap`) for the link types a lab capture produces: LINUX_SLL2 (276, what
 // `tcpdump -i any` writes since libpcap 1.10: it carries the interface index and the packet type), LINUX_SLL
 // (113, older libpcap; no interface index) and Ethernet (1). Interface names are not resolved here: the index is
 // only meaningful in the namespace that captured, and tcpdump -r run elsewhere would resolve it wrongly.
@@ -29,9 +30,17 @@ export interface PcapFrame {
   payload: Uint8Array;
 }
 
+/** One record as captured: the link-layer header still on. */
+export interface PcapRecord {
+  /** Capture time, microseconds since the epoch. */
+  tsUs: number;
+  data: Uint8Array;
+}
+
 export class PcapFormatError extends Error {}
 
-export function readPcap(buf: Uint8Array): PcapFrame[] {
+/** The file's link type and every complete record, in file order. */
+export function readPcapRecords(buf: Uint8Array): { linktype: number; records: PcapRecord[] } {
   if (buf.length < 24) throw new PcapFormatError('pcap: file shorter than its global header');
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const magicLe = dv.getUint32(0, true);
@@ -49,7 +58,7 @@ export function readPcap(buf: Uint8Array): PcapFrame[] {
     nanos = magicBe === 0xa1b23c4d;
   }
   const linktype = dv.getUint32(20, le) & 0x0fffffff;
-  const frames: PcapFrame[] = [];
+  const records: PcapRecord[] = [];
   let off = 24;
   while (off + 16 <= buf.length) {
     const sec = dv.getUint32(off, le);
@@ -59,8 +68,16 @@ export function readPcap(buf: Uint8Array): PcapFrame[] {
     if (off + caplen > buf.length) break; // a capture killed mid-write ends in a partial record
     const data = buf.subarray(off, off + caplen);
     off += caplen;
-    const tsUs = sec * 1e6 + (nanos ? Math.floor(frac / 1000) : frac);
-    const f = stripLinkLayer(linktype, data, tsUs);
+    records.push({ tsUs: sec * 1e6 + (nanos ? Math.floor(frac / 1000) : frac), data });
+  }
+  return { linktype, records };
+}
+
+export function readPcap(buf: Uint8Array): PcapFrame[] {
+  const { linktype, records } = readPcapRecords(buf);
+  const frames: PcapFrame[] = [];
+  for (const r of records) {
+    const f = stripLinkLayer(linktype, r.data, r.tsUs);
     if (f) frames.push(f);
   }
   return frames;

@@ -1,7 +1,8 @@
 // Input and output of the kernel lab: a scenario reduced to what real Linux needs to replay it (setup command
-// lines, listening servers, client steps) and, per step, what Linux did as seen from the client's namespace.
+// lines, listening servers, client steps) and, per step, what Linux did as seen from the client's namespace —
+// plus, when asked, the raw frames of extra capture points (a device in any namespace of the scenario).
 // Namespace names are the scenario's own; the lab maps them to `pw-lab-<id>-<name>`. The scenario's initial
-// namespace is written `root` (or the empty string) in `listen[].ns` and `steps[].from`.
+// namespace is written `root` (or the empty string) in `listen[].ns`, `steps[].from` and `captures[].ns`.
 
 import type { LabNames } from './names.js';
 
@@ -94,6 +95,28 @@ export interface LabStepResult {
   /** What the client reported in its own words: ping's lines, or the socket error name (`ECONNREFUSED`). */
   detail: string;
   packets: LabPacket[];
+  /** The frames of each of `LabOptions.captures` during the step, in that order; absent when none were asked. */
+  extra?: LabExtraCapture[];
+}
+
+/** A device to capture on during every step, besides the step's own namespace. */
+export interface LabCapturePoint {
+  /** The scenario's name of the namespace (`root` or '' for the initial one). */
+  ns: string;
+  dev: string;
+}
+
+/** One frame as the device carried it: Ethernet header first, both directions, nothing filtered out. */
+export interface LabFrame {
+  /** Milliseconds since the step's client was started. */
+  tMs: number;
+  bytes: Uint8Array;
+}
+
+export interface LabExtraCapture {
+  ns: string;
+  dev: string;
+  frames: LabFrame[];
 }
 
 export interface LabOptions {
@@ -117,6 +140,11 @@ export interface LabOptions {
    * it; files go under `ctx.dir`, deleted with the run; programs it starts must honour `ctx.signal`.
    */
   prepare?: (ctx: LabPrepareContext) => Promise<void>;
+  /**
+   * Devices captured during every step alongside the step's own namespace (`tcpdump -i <dev>`, link type
+   * Ethernet, no filter), returned per step in `LabStepResult.extra`. Each must exist once setup is done.
+   */
+  captures?: LabCapturePoint[];
 }
 
 export interface LabPrepareContext {
