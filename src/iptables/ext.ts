@@ -99,7 +99,6 @@ export const UNSUPPORTED_MATCHES: ReadonlySet<string> = new Set([
   'rateest',
   'realm',
   'rpfilter',
-  'sctp',
   'set',
   'socket',
   'string',

@@ -28,6 +28,9 @@ export interface PacketFields {
   len: number;
 }
 
+/** SCTP's common header starts with the two ports, like TCP and UDP. */
+const IPPROTO_SCTP = 132;
+
 export function readPacketFields(skb: Skb, out: PacketFields): void {
   const b = skb.buf;
   const nh = skb.nh;
@@ -44,7 +47,7 @@ export function readPacketFields(skb: Skb, out: PacketFields): void {
   if (out.fragment) return;
   const th = nh + ipHeaderLen(b, nh);
   const avail = Math.min(skb.end, nh + out.len) - th;
-  if (out.proto === IPPROTO_TCP || out.proto === IPPROTO_UDP) {
+  if (out.proto === IPPROTO_TCP || out.proto === IPPROTO_UDP || out.proto === IPPROTO_SCTP) {
     if (avail >= 4) {
       out.sport = readU16(b, th);
       out.dport = readU16(b, th + 2);

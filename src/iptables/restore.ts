@@ -133,7 +133,12 @@ export function parseRestore(
     const lineStart = offset;
     offset += raw.length + 1;
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    const at = (i: number): SrcPos => ({ file, ...locate(lineStart + i) });
+    // A plain document knows its line and column without searching the line table (kube-proxy's payloads have
+    // hundreds of thousands of lines, and every word gets a position).
+    const at =
+      typeof first === 'number'
+        ? (i: number): SrcPos => ({ file, line: first + li, col: 1 + i })
+        : (i: number): SrcPos => ({ file, ...locate(lineStart + i) });
     const here = at(0);
     const lineNo = here.line;
     const err = (i: number, message: string): IptablesError => new IptablesError(message, at(i));

@@ -12,7 +12,7 @@ import type { NfacctStore } from './matches/nfacct.js';
 import { MAX_CHAIN_NAME, makeRule } from './rule-spec.js';
 import { JumpTarget } from './targets/standard.js';
 import { BUILTIN_CHAINS, type Chain, type Policy, type Rule, type SrcPos, type TableName } from './types.js';
-import { validateTable } from './validate.js';
+import { type ValidatedTable, validateTable } from './validate.js';
 
 export interface TableState {
   readonly name: TableName;
@@ -264,6 +264,8 @@ export class TableTxn {
 export interface NetfilterStateOptions {
   /** The namespace's nfacct objects; when given, `-m nfacct` must name one that exists (as the kernel demands). */
   nfacct?: NfacctStore;
+  /** Validate every commit over the whole table (the reference the incremental check is tested against). */
+  fullValidation?: boolean;
 }
 
 /** All tables of one namespace. */
@@ -271,7 +273,10 @@ export class NetfilterState {
   /** Bumped on every successful commit; caches keyed on it stay valid. */
   generation = 0;
   private tables: Record<TableName, TableState>;
+  /** Each table as it last passed validation (lets a small commit be checked without the whole table). */
+  private validated: Partial<Record<TableName, ValidatedTable>> = {};
   readonly nfacct: NfacctStore | undefined;
+  private readonly fullValidation: boolean;
 
   constructor(opts: NetfilterStateOptions = {}) {
     this.tables = {
@@ -281,6 +286,7 @@ export class NetfilterState {
       filter: freshTable('filter'),
     };
     this.nfacct = opts.nfacct;
+    this.fullValidation = opts.fullValidation ?? false;
   }
 
   table(name: TableName): Readonly<TableState> {
@@ -327,7 +333,12 @@ export class NetfilterState {
 
   /** Validates the working copy like the kernel and swaps it in; throws IptablesError and changes nothing if refused. */
   commit(txn: TableTxn, where?: { restore?: boolean; line?: number }): void {
-    validateTable(txn.name, txn.chains, { nfacct: this.nfacct, ...(where ?? {}) });
+    this.validated[txn.name] = validateTable(
+      txn.name,
+      txn.chains,
+      { nfacct: this.nfacct, ...(where ?? {}) },
+      this.fullValidation ? null : (this.validated[txn.name] ?? null),
+    );
     for (const c of txn.pendingZeroes()) {
       c.packets = 0;
       c.bytes = 0;

@@ -288,9 +288,10 @@ describe('the command line', () => {
     expect(refusal(s, '-A INPUT -m owner --uid-owner 0')).toBe("match `owner' is not supported by podwire");
     expect(refusal(s, '-A INPUT -j TCPMSS')).toBe("target `TCPMSS' is not supported by podwire");
     expect(refusal(s, '-t raw -A OUTPUT -j CT --zone 1')).toBe('CT: option "--zone" is not supported (only --notrack)');
-    expect(refusal(s, '-A INPUT -p sctp --dport 80')).toBe(
-      "match `sctp' (loaded by -p sctp) is not supported by podwire",
+    expect(refusal(s, '-A INPUT -p dccp --dport 80')).toBe(
+      "match `dccp' (loaded by -p dccp) is not supported by podwire",
     );
+    expect(refusal(s, '-A INPUT -m sctp --dport 80')).toBe("SCTP match requires '-p sctp'");
     expect(refusal(s, '-R INPUT')).toBe('-R requires a rule number');
     expect(refusal(s, '-D INPUT 0')).toBe("Invalid rule number `0'");
     expect(refusal(s, '-A INPUT -p tcp --dport 80 --dport 81')).toBe('tcp: option "--dport" can only be used once.');

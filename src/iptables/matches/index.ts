@@ -12,6 +12,7 @@ import { multiportModule } from './multiport.js';
 import { nfacctModule } from './nfacct.js';
 import { physdevModule } from './physdev.js';
 import { recentModule } from './recent.js';
+import { sctpModule } from './sctp.js';
 import { statisticModule } from './statistic.js';
 import { tcpModule } from './tcp.js';
 import { udpModule } from './udp.js';
@@ -19,6 +20,7 @@ import { udpModule } from './udp.js';
 for (const m of [
   tcpModule,
   udpModule,
+  sctpModule,
   icmpModule,
   multiportModule,
   commentModule,
