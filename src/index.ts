@@ -35,11 +35,13 @@ export {
 } from './overlay/flannel/index.js';
 export { flannelOf } from './scenario/cluster.js';
 export { ScenarioError } from './scenario/errors.js';
+export { KubeRuntime, kubeOf, type Sandbox } from './scenario/kube.js';
 export { loadScenario, parseScenario } from './scenario/loader.js';
 export {
   buildScenario,
   playStep,
   type RunReport,
+  runAttempts,
   runScenario,
   runStep,
   type StepReport,

@@ -17,6 +17,7 @@ import type { ProbeOutcome } from '../netns/probe.js';
 import { ipLinkShowDetail, showAddrsBrief, showLinksBrief, showNeigh, showRoutes } from '../netns/show.js';
 import { VxlanDev } from '../netns/vxlan.js';
 import { codeFrame, ScenarioError } from '../scenario/errors.js';
+import { parseConnectRef, parsePingRef } from '../scenario/kube-refs.js';
 import { loadScenario } from '../scenario/loader.js';
 import {
   buildScenario,
@@ -46,7 +47,7 @@ export interface Io {
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The bundled scenario `podwire run` uses when given none. */
-export const DEFAULT_SCENARIO = resolve(here, '../../scenarios/pods-on-bridge.yaml');
+export const DEFAULT_SCENARIO = resolve(here, '../../scenarios/k8s-demo.yaml');
 
 class UsageError extends Error {}
 
@@ -61,13 +62,35 @@ function parseTraceTarget(
 ): ProbeStep {
   if (ttl !== undefined && !(Number.isInteger(ttl) && ttl >= 1 && ttl <= 255))
     throw new UsageError('--ttl must be an integer from 1 to 255');
-  const m = /^(\d+\.\d+\.\d+\.\d+)(?::(\d+))?$/.exec(to);
-  const ip = m ? parseIpv4(m[1]!) : null;
-  if (!m || ip === null) throw new UsageError(`--to must be an IPv4 address or address:port, got '${to}'`);
-  const srcIp = src === undefined ? undefined : parseIpv4(src);
-  if (srcIp === null) throw new UsageError(`--src must be an IPv4 address, got '${src}'`);
   const pos = { file: '<command line>', line: 0, col: 0 };
   const expect = { result: 'reachable' as const };
+  const srcIp = src === undefined ? undefined : parseIpv4(src);
+  if (srcIp === null) throw new UsageError(`--src must be an IPv4 address, got '${src}'`);
+  const source = srcIp !== undefined ? { src: srcIp } : {};
+  // A Service (svc/web:80, nodeport/web:80@node1, lb/web:80), resolved when the probe starts.
+  const service = proto === 'icmp' ? parsePingRef(to) : parseConnectRef(to);
+  if (service !== undefined) {
+    if (proto === 'icmp')
+      return {
+        kind: 'ping',
+        pos,
+        expect,
+        from,
+        to: 0,
+        service,
+        count: 1,
+        size: 56,
+        ...source,
+        ...(ttl !== undefined ? { ttl } : {}),
+      };
+    return { kind: 'connect', pos, expect, proto, from, to: 0, port: 0, service, payload, ...source };
+  }
+  const m = /^(\d+\.\d+\.\d+\.\d+)(?::(\d+))?$/.exec(to);
+  const ip = m ? parseIpv4(m[1]!) : null;
+  if (!m || ip === null)
+    throw new UsageError(
+      `--to must be an IPv4 address, address:port or a Service (svc/<name>:<port>, nodeport/<name>:<port>@<node>, lb/<name>:<port>), got '${to}'`,
+    );
   if (proto === 'icmp')
     return {
       kind: 'ping',
@@ -129,10 +152,16 @@ function prepareOut(dir: string): CaptureSink[] {
  * creates (runner.startStep); without this check `validate` said ok to such a file.
  */
 function checkStepNamespaces(sc: Scenario, k: Kernel): void {
+  // After a Kubernetes step (apply, scale …) pods may exist that the setup did not create: from there on only the
+  // run can tell whether a name means something.
+  let podsMayChange = false;
   for (const st of sc.steps) {
     if (st.kind === 'action') {
-      if (!scenarioNs(k, st.action.node)) throw ScenarioError.at(st.pos, `unknown node '${st.action.node}'`);
-    } else if (!scenarioNs(k, st.from)) throw ScenarioError.at(st.pos, `unknown namespace '${st.from}'`);
+      const a = st.action;
+      if ('node' in a && !scenarioNs(k, a.node)) throw ScenarioError.at(st.pos, `unknown node '${a.node}'`);
+      if (a.kind !== 'leave') podsMayChange = true;
+    } else if (!podsMayChange && !scenarioNs(k, st.from))
+      throw ScenarioError.at(st.pos, `unknown namespace '${st.from}'`);
   }
 }
 
@@ -235,7 +264,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       'run a scenario: set it up, run its steps, check their expectations',
       (y) =>
         y
-          .positional('scenario', { type: 'string', describe: 'scenario file (default: the bundled pods-on-bridge)' })
+          .positional('scenario', { type: 'string', describe: 'scenario file (default: the bundled k8s-demo)' })
           .option('out', { type: 'string', describe: 'write trace, captures and diagrams to this directory' })
           .option('seed', { type: 'number', describe: 'override the scenario seed' })
           .option('format', { choices: ['text', 'json'] as const, default: 'text' as const })
@@ -349,7 +378,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
         y
           .positional('scenario', { type: 'string', demandOption: true })
           .option('from', { type: 'string', demandOption: true, describe: 'namespace the packet starts in' })
-          .option('to', { type: 'string', demandOption: true, describe: 'destination ip or ip:port' })
+          .option('to', {
+            type: 'string',
+            demandOption: true,
+            describe: 'destination ip or ip:port, or a Service: svc/web:80, nodeport/web:80@node1, lb/web:80',
+          })
           .option('proto', { choices: ['tcp', 'udp', 'icmp'] as const, default: 'tcp' as const })
           .option('src', { type: 'string', describe: 'source address to use' })
           .option('payload', { type: 'string', default: '', describe: 'data to send (tcp/udp)' })

@@ -2,7 +2,8 @@
 // pod names checked against each other and against the namespaces setup creates (steps name pods and nodes as
 // namespaces, so one name must mean one thing), and the CNI configuration list read and validated now — as
 // libcni would when the runtime loads it — so that `validate` reports a broken pod network. A configuration
-// error points at the exact character inside an inline `config: |` block (or inside the referenced file).
+// error points at the exact character inside an inline `config: |` block (or inside the referenced file); so do
+// the manifests of `kubernetes:` (kube-load.ts).
 // Errors that only a pod ADD can reveal (an exhausted pool, a range that fails at allocation) come later, from
 // the runner. Limits: only IPv4; one pod network for every node.
 
@@ -23,6 +24,7 @@ import { parseNetConf } from '../overlay/flannel/config.js';
 import { FlannelConfigError } from '../overlay/flannel/go-json.js';
 import { type Cidr, type Ipv4, parseCidr, parseIpv4 } from '../wire/addr.js';
 import { ScenarioError } from './errors.js';
+import { loadKubernetes } from './kube-load.js';
 import type { ScenarioData } from './schema.js';
 import type { Cluster, ClusterCni, ClusterFlannel, Command, Pos } from './types.js';
 import { nodeAt, offsetOf, scalarSource } from './yaml-source.js';
@@ -52,7 +54,7 @@ function lineStarts(text: string): number[] {
 }
 
 /** Maps line:col of an inline block's value (at `path`) to file positions. */
-function inlineLocator(ctx: ClusterContext, path: PropertyKey[], text: string, fallback: Pos) {
+export function inlineLocator(ctx: Omit<ClusterContext, 'setup'>, path: PropertyKey[], text: string, fallback: Pos) {
   const node = nodeAt(ctx.doc, path);
   const starts = lineStarts(text);
   const src = isScalar(node) ? scalarSource(ctx.text, node, ctx.file, ctx.lc) : undefined;
@@ -229,6 +231,14 @@ export function loadCluster(data: ClusterData, ctx: ClusterContext): Cluster {
     };
     checkFlannel(flannel);
   }
+  const kubernetes =
+    data.kubernetes === undefined
+      ? undefined
+      : loadKubernetes(data.kubernetes, {
+          file: ctx.file,
+          pos,
+          inline: (path, text, fallback) => inlineLocator(ctx, path, text, fallback),
+        });
 
   return {
     pos: pos(['cluster']),
@@ -271,5 +281,6 @@ export function loadCluster(data: ClusterData, ctx: ClusterContext): Cluster {
         ...(m.hostIP !== undefined ? { hostIP: m.hostIP } : {}),
       })),
     })),
+    ...(kubernetes !== undefined ? { kubernetes } : {}),
   };
 }

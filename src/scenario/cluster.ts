@@ -4,7 +4,9 @@
 // written to every node's /etc/cni/net.d, netfilter enabled, then every pod's sandbox as containerd starts it
 // (Node.addPod), hostPorts passed in the portMappings capability the way the kubelet passes them. The result maps
 // node and pod names to their namespaces, so steps and listeners can name a pod. A failing pod ADD becomes a
-// ScenarioError at the pod (or at the offending character of the configuration).
+// ScenarioError at the pod (or at the offending character of the configuration). With `kubernetes:` the control
+// plane and kube-proxy start last (kube.ts); Kubernetes steps are handed to it, and a node that leaves takes its
+// Node object with it.
 // Limits: one segment; a node's root-side veth is `veth-<node>`, so node names longer than 10 characters exceed
 // IFNAMSIZ and are refused at the node.
 
@@ -17,6 +19,7 @@ import { type Cidr, formatCidr, type Ipv4 } from '../wire/addr.js';
 import { applyCommand } from './apply.js';
 import { cniScenarioError, DEFAULT_SEGMENT } from './cluster-load.js';
 import { ScenarioError } from './errors.js';
+import { KubeRuntime, kubeOf } from './kube.js';
 import type {
   Cluster,
   ClusterClient,
@@ -145,7 +148,7 @@ export function flannelOf(k: Kernel): FlannelNetwork | undefined {
 }
 
 /** kube-flannel's DaemonSet: flanneld on every node in order, each acquiring its lease and writing subnet.env. */
-function startFlannel(k: Kernel, c: Cluster, nodes: Map<string, Node>): void {
+function startFlannel(k: Kernel, c: Cluster, nodes: Map<string, Node>): FlannelNetwork {
   const f = c.flannel!;
   const net = new FlannelNetwork(f.netConf, { file: 'net-conf.json', ipMasq: f.ipMasq });
   for (const n of c.nodes) {
@@ -164,6 +167,7 @@ function startFlannel(k: Kernel, c: Cluster, nodes: Map<string, Node>): void {
     k.run(k.now);
   }
   flannels.set(k, { net, cluster: c });
+  return net;
 }
 
 /** A node leaves: flannel drops its lease everywhere, then the machine goes away (its namespace is deleted). */
@@ -183,14 +187,21 @@ function nodeLeave(k: Kernel, node: string, pos: Pos): string[] {
     const ns = scenarioAliases(k)?.get(name);
     if (ns && k.namespaces.get(ns.name) === ns) k.delNetns(ns.name);
   }
-  return [
+  const lines = [
     `node ${node} left: lease ${lease ? formatCidr(lease.subnet) : '(none)'} removed from every other node; ${gone.length - 1} pod(s) gone with it`,
   ];
+  // With Kubernetes, its Node object goes too: its pods are deleted and their controllers replace them.
+  const kube = kubeOf(k);
+  if (kube) lines.push(...kube.nodeGone(node, pos));
+  return lines;
 }
 
 /** Carries out a step's change to the cluster; returns what happened, in words. */
 export function runClusterAction(k: Kernel, action: StepAction, pos: Pos): string[] {
-  return nodeLeave(k, action.node, pos);
+  if (action.kind === 'leave') return nodeLeave(k, action.node, pos);
+  const kube = kubeOf(k);
+  if (!kube) throw ScenarioError.at(pos, 'this step needs Kubernetes: add a `kubernetes:` section to `cluster:`');
+  return kube.action(action, pos);
 }
 
 /** Creates the cluster on `k`; returns the namespaces of its nodes, pods, routers and clients by name. */
@@ -221,7 +232,7 @@ export function buildCluster(k: Kernel, c: Cluster): Map<string, NetNs> {
     names.set(n.name, node.host);
   }
   enableNetfilter(k);
-  if (c.flannel !== undefined) startFlannel(k, c, nodes);
+  const flannel = c.flannel !== undefined ? startFlannel(k, c, nodes) : undefined;
   for (const p of c.pods) {
     // The loader checked that the node exists.
     const node = nodes.get(p.node)!;
@@ -237,5 +248,16 @@ export function buildCluster(k: Kernel, c: Cluster): Map<string, NetNs> {
     k.run(k.now);
   }
   aliases.set(k, names);
+  if (c.kubernetes !== undefined) {
+    const kube = new KubeRuntime({
+      kernel: k,
+      cluster: c,
+      kube: c.kubernetes,
+      nodes,
+      aliases: names,
+      ...(flannel !== undefined ? { flannel } : {}),
+    });
+    kube.start();
+  }
   return names;
 }

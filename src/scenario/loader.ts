@@ -1,22 +1,36 @@
 // Reads a scenario file: YAML (one document, unique keys, no unresolved tags or aliases), then the zod schema,
 // then the setup commands (strings, or mapping items such as `- iptables-restore: |` handed to the parser an
-// extension registered for their key), then the checks that need the whole file (clashing listeners). Whatever
-// goes wrong, exactly one ScenarioError comes out — the one earliest in the file — with `file:line:col` pointing at
-// the offending node, key or word, and a code frame in `detail`. Nothing else is thrown for any input text.
+// extension registered for their key), then the checks that need the whole file (clashing listeners, steps that
+// need Kubernetes, the manifests of `apply` steps). Whatever goes wrong, exactly one ScenarioError comes out — the
+// one earliest in the file — with `file:line:col` pointing at the offending node, key or word, and a code frame in
+// `detail`. Nothing else is thrown for any input text.
 
 import { readFileSync } from 'node:fs';
 import type { Document, Scalar, YAMLMap } from 'yaml';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import { parseIpv4 } from '../wire/addr.js';
-import { loadCluster } from './cluster-load.js';
+import { inlineLocator, loadCluster } from './cluster-load.js';
 import { parseCommands } from './commands/parse.js';
 import type { CommandSource } from './commands/tokenize.js';
 import { codeFrame, ScenarioError } from './errors.js';
 import type { Located } from './issues.js';
 import { locate } from './issues.js';
+import { type KubeLoadContext, loadKubeSteps } from './kube-load.js';
+import { parseConnectRef, parseDeleteRef, parsePingRef, parseServedBy, parseSourceSeen } from './kube-refs.js';
 import type { ScenarioData } from './schema.js';
 import { scenarioSchema } from './schema.js';
-import type { Cluster, Command, Expectation, Listener, Pos, Scenario, Step } from './types.js';
+import type {
+  Cluster,
+  Command,
+  Expectation,
+  KubeManifest,
+  Listener,
+  Pos,
+  Scenario,
+  ServedBy,
+  Step,
+  StepAction,
+} from './types.js';
 import { isFoldedFlow, nodeAt, offsetOf, scalarSource } from './yaml-source.js';
 
 type Doc = Document.Parsed;
@@ -94,6 +108,21 @@ export function parseScenario(text: string, file: string): Scenario {
     }
   }
 
+  let kubeManifests = new Map<number, KubeManifest>();
+  if (parsed.success) {
+    const kctx: KubeLoadContext = {
+      file,
+      pos: (path) => at(offsetOf(doc, path)),
+      inline: (path, t, fallback) => inlineLocator({ text, file, doc, lc }, path, t, fallback),
+    };
+    try {
+      kubeManifests = loadKubeSteps(parsed.data, kctx, cluster?.kubernetes);
+    } catch (e) {
+      if (!(e instanceof ScenarioError)) throw e;
+      candidates.push(e);
+    }
+  }
+
   if (parsed.success) {
     const clash = listenerClash(parsed.data);
     if (clash !== undefined) {
@@ -112,7 +141,7 @@ export function parseScenario(text: string, file: string): Scenario {
   if (problem !== undefined || !parsed.success || setup === undefined) {
     return fail(problem ?? ScenarioError.at(at(0), 'invalid scenario'));
   }
-  const scenario = build(parsed.data, file, setup, (path) => at(offsetOf(doc, path)));
+  const scenario = build(parsed.data, file, setup, (path) => at(offsetOf(doc, path)), kubeManifests);
   if (cluster !== undefined) scenario.cluster = cluster;
   return scenario;
 }
@@ -260,7 +289,10 @@ function ip(text: string): number {
   return parseIpv4(text)!;
 }
 
-function expectation(e: Exclude<ScenarioData['steps'][number], { leave: string }>['expect']): Expectation {
+type StepData = ScenarioData['steps'][number];
+type ProbeData = Extract<StepData, { ping: unknown }> | Extract<StepData, { connect: unknown }>;
+
+function expectation(e: ProbeData['expect']): Expectation {
   if (typeof e === 'string') return { result: e };
   const out: Expectation = { result: e.result };
   if (e.replyFrom !== undefined) out.replyFrom = ip(e.replyFrom);
@@ -273,10 +305,45 @@ function expectation(e: Exclude<ScenarioData['steps'][number], { leave: string }
     });
   }
   if (e.replyTtl !== undefined) out.replyTtl = e.replyTtl;
+  if ('servedBy' in e && e.servedBy !== undefined) {
+    // The schema's patterns admit only what the parsers accept.
+    out.servedBy = [e.servedBy].flat().map((t) => parseServedBy(t) as ServedBy);
+  }
+  if ('sourceSeenBy' in e && e.sourceSeenBy !== undefined) out.sourceSeenBy = parseSourceSeen(e.sourceSeenBy)!;
+  if ('spread' in e && e.spread !== undefined) out.spread = e.spread;
   return out;
 }
 
-function build(data: ScenarioData, file: string, setup: Command[], posOf: (path: PropertyKey[]) => Pos): Scenario {
+/** A step that changes the cluster; undefined for ping and connect steps. */
+function actionOf(s: StepData, manifest: KubeManifest | undefined): StepAction | undefined {
+  if ('leave' in s) return { kind: 'leave', node: s.leave };
+  if ('apply' in s) return { kind: 'apply', manifest: manifest! }; // loadKubeSteps read every apply step's manifest
+  if ('delete' in s) {
+    const d = parseDeleteRef(s.delete)!;
+    return { kind: 'delete', resource: d.resource, namespace: d.namespace, name: d.name, text: s.delete };
+  }
+  if ('scale' in s) {
+    const slash = s.scale.deployment.indexOf('/');
+    return {
+      kind: 'scale',
+      namespace: slash < 0 ? 'default' : s.scale.deployment.slice(0, slash),
+      deployment: slash < 0 ? s.scale.deployment : s.scale.deployment.slice(slash + 1),
+      replicas: s.scale.replicas,
+    };
+  }
+  if ('cordon' in s) return { kind: 'cordon', node: s.cordon };
+  if ('uncordon' in s) return { kind: 'uncordon', node: s.uncordon };
+  if ('drain' in s) return { kind: 'drain', node: s.drain };
+  return undefined;
+}
+
+function build(
+  data: ScenarioData,
+  file: string,
+  setup: Command[],
+  posOf: (path: PropertyKey[]) => Pos,
+  manifests: ReadonlyMap<number, KubeManifest>,
+): Scenario {
   const listen: Listener[] = data.listen.map((l, i) => {
     const out: Listener = { pos: posOf(['listen', i]), ns: l.ns, proto: l.proto, port: l.port, reply: l.reply };
     if (l.address !== undefined) out.address = ip(l.address);
@@ -285,36 +352,44 @@ function build(data: ScenarioData, file: string, setup: Command[], posOf: (path:
   const steps: Step[] = data.steps.map((s, i) => {
     const pos = posOf(['steps', i]);
     let step: Step;
-    if ('leave' in s) {
-      step = { kind: 'action', pos, action: { kind: 'leave', node: s.leave } };
+    const action = actionOf(s, manifests.get(i));
+    if (action !== undefined) {
+      step = { kind: 'action', pos, action };
     } else if ('ping' in s) {
       const p = s.ping;
+      const service = parsePingRef(p.to);
       step = {
         kind: 'ping',
         pos,
         from: p.from,
-        to: ip(p.to),
+        to: service === undefined ? ip(p.to) : 0,
         count: p.count,
         size: p.size,
         expect: expectation(s.expect),
       };
+      if (service !== undefined) step.service = service;
       if (p.src !== undefined) step.src = ip(p.src);
       if (p.ttl !== undefined) step.ttl = p.ttl;
       if (p.df !== undefined) step.df = p.df;
-    } else {
+    } else if ('connect' in s) {
       const c = s.connect;
+      const service = parseConnectRef(c.to);
       const colon = c.to.lastIndexOf(':');
       step = {
         kind: 'connect',
         pos,
         proto: c.proto,
         from: c.from,
-        to: ip(c.to.slice(0, colon)),
-        port: Number(c.to.slice(colon + 1)),
+        to: service === undefined ? ip(c.to.slice(0, colon)) : 0,
+        port: service === undefined ? Number(c.to.slice(colon + 1)) : 0,
         payload: c.payload,
         expect: expectation(s.expect),
       };
+      if (service !== undefined) step.service = service;
+      if (c.repeat > 1) step.repeat = c.repeat;
       if (c.src !== undefined) step.src = ip(c.src);
+    } else {
+      throw new Error('unreachable: the schema admits no other step');
     }
     if (s.name !== undefined) step.name = s.name;
     return step;

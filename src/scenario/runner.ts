@@ -1,8 +1,11 @@
 // Runs a scenario on a fresh emulated kernel: builds its cluster (nodes, pod network, pods; their names become
 // namespace aliases for steps and listeners), applies the setup commands in order, starts the listeners, then runs
-// each step (ping or connect) in virtual time until its client finishes, lets trailing packets (ACKs, FINs) settle
-// for a short grace period, and checks the step's expectations against what happened — the client's outcome and
-// the trace of that step (drop reasons, devices crossed). Same scenario and seed ⇒ identical trace and captures.
+// each step (ping or connect, `repeat` connections one after the other, a Service destination resolved when the
+// step starts) in virtual time until its client finishes, lets trailing packets (ACKs, FINs) settle for a short
+// grace period, and checks the step's expectations against what happened — the client's outcome, the answering
+// pod and the source it saw (kube-steps.ts), and the trace of that step (drop reasons, devices crossed; a pod in
+// `via` is named by its alias). Action steps change the cluster. Same scenario and seed ⇒ identical trace and
+// captures.
 
 import { Kernel } from '../netns/kernel.js';
 import type { NetNs } from '../netns/netns.js';
@@ -19,6 +22,14 @@ import { buildCluster, runClusterAction } from './cluster.js';
 // Registers `iptables` and iptables-restore setup items with the parser and the applier (netfilter in scenarios).
 import './commands/iptables.js';
 import { ScenarioError } from './errors.js';
+import {
+  type Attempt,
+  checkKubeExpectations,
+  clientAddress,
+  combineAttempts,
+  describeKubeAction,
+  resolveStep,
+} from './kube-steps.js';
 import type { ProbeStep, Scenario, Step, StepAction } from './types.js';
 
 /** How long a client waits for an answer (ping -W, connect timeout) in virtual time. */
@@ -103,13 +114,26 @@ function runAction(k: Kernel, action: StepAction, pos: ScenarioError['pos']): Ac
 /** Runs one step of either kind to its end (no expectations checked). */
 export function playStep(k: Kernel, step: Step): StepOutcome {
   if (step.kind === 'action') return runAction(k, step.action, step.pos);
-  const probe = startStep(k, step);
-  runStep(k, probe);
-  return probe.outcome;
+  return combineAttempts(runAttempts(k, step));
 }
 
-/** Starts a step's client. */
-export function startStep(k: Kernel, step: ProbeStep): Probe {
+/** Runs a probe step's attempts (one, or `repeat` connections) one after the other. */
+export function runAttempts(k: Kernel, step: ProbeStep): Attempt[] {
+  const n = step.kind === 'connect' ? (step.repeat ?? 1) : 1;
+  const out: Attempt[] = [];
+  for (let i = 0; i < n; i++) {
+    const resolved = resolveStep(k, step);
+    const client = clientAddress(nsFor(k, step.from, step.pos), resolved);
+    const probe = startStep(k, resolved);
+    runStep(k, probe);
+    out.push({ outcome: probe.outcome, client });
+  }
+  return out;
+}
+
+/** Starts a step's client (a Service destination is resolved now). */
+export function startStep(k: Kernel, input: ProbeStep): Probe {
+  const step = resolveStep(k, input);
   const ns = nsFor(k, step.from, step.pos);
   const src: Ipv4 | null = step.src ?? null;
   if (step.kind === 'ping')
@@ -134,6 +158,11 @@ export function runStep(k: Kernel, probe: Probe): void {
 }
 
 export function checkExpectations(step: ProbeStep, o: ProbeOutcome, events: readonly TraceEvent[]): string[] {
+  return [...checkOutcome(step, o), ...checkTrace(step, events)];
+}
+
+/** The expectations about what the client got back. */
+export function checkOutcome(step: ProbeStep, o: ProbeOutcome): string[] {
   const e = step.expect;
   const f: string[] = [];
   if (o.result !== e.result) f.push(`expected ${e.result}, got ${o.result}`);
@@ -142,12 +171,21 @@ export function checkExpectations(step: ProbeStep, o: ProbeOutcome, events: read
   if (e.icmp !== undefined && o.icmp !== e.icmp) f.push(`expected ICMP ${e.icmp}, got ${o.icmp ?? 'none'}`);
   if (e.replyTtl !== undefined && o.replyTtl !== e.replyTtl)
     f.push(`expected reply TTL ${e.replyTtl}, got ${o.replyTtl ?? 'none'}`);
+  return f;
+}
+
+/** The expectations about the step's trace: drop reasons, devices crossed. */
+export function checkTrace(step: ProbeStep, events: readonly TraceEvent[], k?: Kernel): string[] {
+  const e = step.expect;
+  const f: string[] = [];
   if (e.drop !== undefined && !events.some((x) => x.type === 'drop' && x.reason === e.drop)) {
     const seen = [...new Set(events.filter((x) => x.type === 'drop').map((x) => (x.type === 'drop' ? x.reason : '')))];
     f.push(`expected a ${e.drop} drop, saw ${seen.length ? seen.join(', ') : 'no drop'}`);
   }
   for (const hop of e.via ?? []) {
-    if (!events.some((x) => x.type === 'dev' && x.ns === hop.ns && x.dev === hop.dev))
+    // A pod is named by its alias; its namespace has containerd's name (cni-…) in the trace.
+    const ns = (k && scenarioNs(k, hop.ns)?.name) ?? hop.ns;
+    if (!events.some((x) => x.type === 'dev' && x.ns === ns && x.dev === hop.dev))
       f.push(`expected the packets to cross ${hop.ns}:${hop.dev}`);
   }
   return f;
@@ -166,24 +204,25 @@ export function runScenario(sc: Scenario, opts: RunOptions = {}): RunReport {
       steps.push({ index, step, outcome, failures: [], events: tr.events.slice(from) });
       return;
     }
-    const probe = startStep(k, step);
-    runStep(k, probe);
+    const attempts = runAttempts(k, step);
     const events = tr.events.slice(from);
-    steps.push({
-      index,
-      step,
-      outcome: probe.outcome,
-      failures: checkExpectations(step, probe.outcome, events),
-      events,
-    });
+    const failures = [
+      ...checkKubeExpectations(k, step, attempts, (a) => checkOutcome(step, a.outcome)),
+      ...checkTrace(step, events, k),
+    ];
+    steps.push({ index, step, outcome: combineAttempts(attempts), failures, events });
   });
   tr.closeSinks();
   return { scenario: sc, kernel: k, setupEvents, steps, ok: steps.every((s) => s.failures.length === 0) };
 }
 
 export function describeStep(step: Step): string {
-  if (step.kind === 'action') return `node ${step.action.node} leaves the cluster`;
+  if (step.kind === 'action')
+    return step.action.kind === 'leave'
+      ? `node ${step.action.node} leaves the cluster`
+      : describeKubeAction(step.action);
   if (step.kind === 'ping')
-    return `ping ${step.from} → ${formatIpv4(step.to)}${step.count > 1 ? ` ×${step.count}` : ''}`;
-  return `${step.proto} ${step.from} → ${formatIpv4(step.to)}:${step.port}`;
+    return `ping ${step.from} → ${step.service?.text ?? formatIpv4(step.to)}${step.count > 1 ? ` ×${step.count}` : ''}`;
+  const repeat = (step.repeat ?? 1) > 1 ? ` ×${step.repeat}` : '';
+  return `${step.proto} ${step.from} → ${step.service?.text ?? `${formatIpv4(step.to)}:${step.port}`}${repeat}`;
 }

@@ -6,6 +6,7 @@
 
 import { z } from 'zod';
 import { looksLikeIpv6 } from '../wire/addr.js';
+import { kubeSchemas } from './kube-schema.js';
 import { ICMP_ERRORS } from './types.js';
 
 const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
@@ -23,17 +24,15 @@ function input(iss: { input?: unknown }): string {
   return typeof iss.input === 'string' ? iss.input : '';
 }
 
-const ipv4 = z.string().regex(IPV4_RE, {
-  error: (iss) =>
-    looksLikeIpv6(input(iss)) ? 'IPv6 is not supported' : `expected an IPv4 address like 10.0.0.2, got '${input(iss)}'`,
-});
+const ipv4Error = (text: string): string =>
+  looksLikeIpv6(text) ? 'IPv6 is not supported' : `expected an IPv4 address like 10.0.0.2, got '${text}'`;
 
-const endpoint = z.string().regex(ENDPOINT_RE, {
-  error: (iss) =>
-    input(iss).startsWith('[') || (input(iss).split(':').length > 2 && looksLikeIpv6(input(iss)))
-      ? 'IPv6 is not supported'
-      : `expected ADDRESS:PORT like 10.0.0.2:80 (port 1-65535), got '${input(iss)}'`,
-});
+const endpointError = (text: string): string =>
+  text.startsWith('[') || (text.split(':').length > 2 && looksLikeIpv6(text))
+    ? 'IPv6 is not supported'
+    : `expected ADDRESS:PORT like 10.0.0.2:80 (port 1-65535), got '${text}'`;
+
+const ipv4 = z.string().regex(IPV4_RE, { error: (iss) => ipv4Error(input(iss)) });
 
 const nsName = z
   .string()
@@ -47,7 +46,7 @@ const ICMP_NAMES = Object.keys(ICMP_ERRORS) as [keyof typeof ICMP_ERRORS, ...(ke
 
 const int = (min: number, max: number) => z.int().min(min).max(max);
 
-function expectation<R extends string>(results: readonly [R, ...R[]]) {
+function expectation<R extends string, X extends z.ZodRawShape>(results: readonly [R, ...R[]], extra: X) {
   const result = z.enum(results);
   const full = z
     .strictObject({
@@ -67,24 +66,41 @@ function expectation<R extends string>(results: readonly [R, ...R[]]) {
         .optional()
         .meta({ description: 'Devices ("<ns>:<dev>") the request must pass through.' }),
       replyTtl: int(0, 255).optional(),
+      ...extra,
     })
     .meta({ description: 'The outcome with details to check.' });
   return z.union([result, full]);
 }
+
+const cidr = z.string().regex(new RegExp(`^${IPV4}/(3[0-2]|[12]?[0-9])$`), {
+  error: (iss) =>
+    looksLikeIpv6(input(iss))
+      ? 'IPv6 is not supported'
+      : `expected ADDRESS/LEN like 192.168.50.11/24, got '${input(iss)}'`,
+});
+
+const kube = kubeSchemas({
+  cidr,
+  nsName,
+  ipv4Src: IPV4,
+  endpointSrc: `${IPV4}:${PORT}`,
+  ipv4Error,
+  endpointError,
+});
 
 const pingStep = z.strictObject({
   name: z.string().optional(),
   ping: z.strictObject({
     from: nsName,
     src: ipv4.optional().meta({ description: 'Source address override (ping -I).' }),
-    to: ipv4,
+    to: kube.pingTo.meta({ description: 'An address, or a Service: svc/<name> (cluster IP), lb/<name>.' }),
     count: int(1, 1000).default(1),
     ttl: int(1, 255).optional().meta({ description: "Default: the namespace's net.ipv4.ip_default_ttl." }),
     size: int(0, 65507).default(56).meta({ description: 'ICMP payload bytes (ping -s).' }),
     df: z.boolean().optional().meta({ description: 'false: DF clear (ping -M dont); default DF set, as ping.' }),
   }),
   // A ping sees a reply, an error (ICMP or local), or nothing at all; a refusal needs a transport protocol.
-  expect: expectation(['reachable', 'unreachable', 'timeout']),
+  expect: expectation(['reachable', 'unreachable', 'timeout'], {}),
 });
 
 const connectStep = z.strictObject({
@@ -92,11 +108,17 @@ const connectStep = z.strictObject({
   connect: z.strictObject({
     from: nsName,
     src: ipv4.optional().meta({ description: 'Source address override.' }),
-    to: endpoint,
+    to: kube.connectTo.meta({
+      description:
+        'ADDRESS:PORT, or a Service: svc/<name>:<port> (cluster IP), nodeport/<name>:<port>@<node>, lb/<name>:<port>.',
+    }),
     proto: z.enum(['tcp', 'udp']).default('tcp'),
     payload: z.string().default('').meta({ description: 'Bytes sent once connected (UTF-8).' }),
+    repeat: int(1, 1000)
+      .default(1)
+      .meta({ description: 'Connections made one after the other; every expectation holds for each.' }),
   }),
-  expect: expectation(['reachable', 'unreachable', 'refused', 'timeout']),
+  expect: expectation(['reachable', 'unreachable', 'refused', 'timeout'], kube.connectExpect),
 });
 
 const listener = z.strictObject({
@@ -118,13 +140,6 @@ const iptablesRestoreItem = z
     counters: z.boolean().optional().meta({ description: 'iptables-restore --counters.' }),
   })
   .meta({ description: 'iptables-restore with the given rules on standard input.' });
-
-const cidr = z.string().regex(new RegExp(`^${IPV4}/(3[0-2]|[12]?[0-9])$`), {
-  error: (iss) =>
-    looksLikeIpv6(input(iss))
-      ? 'IPv6 is not supported'
-      : `expected ADDRESS/LEN like 192.168.50.11/24, got '${input(iss)}'`,
-});
 
 const clusterNode = z.strictObject({
   name: nsName.meta({ description: "The node's namespace; its eth0 is a port of its underlay segment's bridge." }),
@@ -205,6 +220,7 @@ const cluster = z
       description: "The pod network, written to every node's /etc/cni/net.d; default with flannel: kube-flannel's.",
     }),
     pods: z.array(clusterPod).default([]),
+    kubernetes: kube.kubernetes.optional(),
   })
   .meta({ description: 'Nodes on an underlay network with a CNI pod network (and flannel), built before setup runs.' });
 
@@ -229,7 +245,7 @@ export const scenarioSchema = z
       }),
     cluster: cluster.optional(),
     listen: z.array(listener).default([]),
-    steps: z.array(z.union([pingStep, connectStep, leaveStep])).default([]),
+    steps: z.array(z.union([pingStep, connectStep, leaveStep, ...kube.steps])).default([]),
   })
   .meta({ title: 'podwire scenario' });
 

@@ -292,6 +292,15 @@ export interface ViaHop {
   dev: string;
 }
 
+/** Who may have answered a connect step: a pod by name, any pod of a Deployment, or any pod on a node. */
+export type ServedBy =
+  | { kind: 'pod'; name: string }
+  | { kind: 'deployment'; namespace: string; name: string }
+  | { kind: 'node'; node: string };
+
+/** The source address a pod's server saw: a literal address, any address of a node (SNAT), or the client's own. */
+export type SourceSeen = { kind: 'ip'; ip: Ipv4 } | { kind: 'node'; node: string } | { kind: 'client' };
+
 export interface Expectation {
   result: StepResult;
   /** Source address of the reply, or of the ICMP error. */
@@ -301,6 +310,27 @@ export interface Expectation {
   drop?: string;
   via?: ViaHop[];
   replyTtl?: number;
+  /** Connect steps: the pod that answered (its server's reply names it) must be one of these. */
+  servedBy?: ServedBy[];
+  /** Connect steps: the client address the answering pod's server saw. */
+  sourceSeenBy?: SourceSeen;
+  /** Repeated connect steps: true, more than one pod answered across attempts; false, always the same one. */
+  spread?: boolean;
+}
+
+/**
+ * A destination named through the Kubernetes API, resolved when the step runs: a Service's cluster IP
+ * (`svc/web:80`), a node's address and the Service's node port (`nodeport/web:80@node2`), or the first
+ * load-balancer ingress IP (`lb/web:80`). `port` is the Service port's number or name (absent for ping).
+ */
+export interface ServiceRef {
+  kind: 'svc' | 'nodeport' | 'lb';
+  namespace: string;
+  name: string;
+  port?: number | string;
+  node?: string;
+  /** As written in the scenario. */
+  text: string;
 }
 
 interface StepCommon {
@@ -314,7 +344,9 @@ export interface PingStep extends StepCommon {
   from: string;
   /** Source address override (`ping -I ADDR`). */
   src?: Ipv4;
+  /** 0 until resolved when `service` is given. */
   to: Ipv4;
+  service?: ServiceRef;
   count: number;
   /** Absent: the sending namespace's net.ipv4.ip_default_ttl. */
   ttl?: number;
@@ -329,16 +361,38 @@ export interface ConnectStep extends StepCommon {
   proto: 'tcp' | 'udp';
   from: string;
   src?: Ipv4;
+  /** `to` and `port` are 0 until resolved when `service` is given. */
   to: Ipv4;
   port: number;
+  service?: ServiceRef;
   payload: string;
+  /** Connections made one after the other (default 1); every expectation holds for each. */
+  repeat?: number;
 }
 
 /** A step that sends traffic and checks what came back. */
 export type ProbeStep = PingStep | ConnectStep;
 
+/** A Kubernetes manifest (a YAML stream) and where its characters are in the scenario (or its own) file. */
+export interface KubeManifest {
+  pos: Pos;
+  /** The file name errors are reported against before they are placed (`locate`). */
+  file: string;
+  text: string;
+  /** File position of a 1-based line and column of `text`. */
+  locate(line: number, col: number): Pos;
+}
+
+/** What `delete` removes: `kubectl delete svc/web`, `deploy/web`, `pod/web`. */
+export type KubeDeleteKind = 'Service' | 'Deployment' | 'Pod';
+
 /** A change to the cluster between traffic steps. */
-export type StepAction = { kind: 'leave'; node: string };
+export type StepAction =
+  | { kind: 'leave'; node: string }
+  | { kind: 'apply'; manifest: KubeManifest }
+  | { kind: 'delete'; resource: KubeDeleteKind; namespace: string; name: string; text: string }
+  | { kind: 'scale'; namespace: string; deployment: string; replicas: number }
+  | { kind: 'cordon' | 'uncordon' | 'drain'; node: string };
 
 export interface ActionStep {
   kind: 'action';
@@ -429,6 +483,27 @@ export interface ClusterCni {
   locate(line: number, col: number): Pos;
 }
 
+/** kube-proxy's options (iptables mode) on every node. */
+export interface KubeProxyConfig {
+  /** --cluster-cidr; default flannel's Network, or the pod network's subnet. */
+  clusterCIDR?: string;
+  masqueradeAll: boolean;
+  masqueradeBit: number;
+  nodePortAddresses: string[];
+  localhostNodePorts: boolean;
+}
+
+/** The Kubernetes control plane and kube-proxy on every node, with the manifests applied at start. */
+export interface ClusterKubernetes {
+  pos: Pos;
+  serviceCIDR: string;
+  nodePortRange: string;
+  kubeProxy: KubeProxyConfig;
+  /** MetalLB-style pool for LoadBalancer Services' ingress IPs. */
+  loadBalancerPool?: Cidr;
+  manifests: KubeManifest[];
+}
+
 export interface Cluster {
   pos: Pos;
   segments: ClusterSegment[];
@@ -438,6 +513,7 @@ export interface Cluster {
   flannel?: ClusterFlannel;
   cni: ClusterCni;
   pods: ClusterPod[];
+  kubernetes?: ClusterKubernetes;
 }
 
 export interface Scenario {

@@ -16,6 +16,7 @@ const SCENARIOS = join(ROOT, 'scenarios');
 const BUNDLED = readdirSync(SCENARIOS)
   .filter((f) => f.endsWith('.yaml'))
   .sort();
+const DEMO = join(SCENARIOS, 'k8s-demo.yaml');
 const PODS = join(SCENARIOS, 'pods-on-bridge.yaml');
 const VETH = join(SCENARIOS, 'veth-pair.yaml');
 
@@ -102,11 +103,11 @@ describe('podwire run', () => {
   });
 
   it('runs the bundled default scenario when given none', async () => {
-    expect(DEFAULT_SCENARIO).toBe(PODS);
+    expect(DEFAULT_SCENARIO).toBe(DEMO);
     const r = await cli('run', '--quiet');
     expect(r.code).toBe(0);
-    expect(r.out.split('\n')[0]).toBe(`podwire: pods on one bridge with a gateway (${PODS}, seed 1)`);
-    expect(r.out.endsWith('\n5 passed, 0 failed\n')).toBe(true);
+    expect(r.out.split('\n')[0]).toBe(`podwire: Kubernetes Services on a two-node flannel cluster (${DEMO}, seed 3)`);
+    expect(r.out.endsWith(`\n${loadScenario(DEMO).steps.length} passed, 0 failed\n`)).toBe(true);
     // --quiet: step results only, no timeline lines.
     expect(r.out).not.toMatch(/^\d+\.\d{9} /m);
   });
@@ -448,7 +449,7 @@ describe('the installed bin', () => {
     mkdirSync(join(tmp, 'bin'), { recursive: true });
     const ok = spawnSync(process.execPath, [bin, 'run', '--quiet'], { cwd: join(tmp, 'bin'), encoding: 'utf8' });
     expect(ok.status, ok.stderr).toBe(0);
-    expect(ok.stdout.endsWith('\n5 passed, 0 failed\n')).toBe(true);
+    expect(ok.stdout.endsWith(`\n${loadScenario(DEMO).steps.length} passed, 0 failed\n`)).toBe(true);
     const bad = withSetup('bin-bad.yaml', ['ip netns add a', 'ip foo']);
     const r = spawnSync(process.execPath, [bin, 'validate', bad], { encoding: 'utf8' });
     expect(r.status).toBe(2);
