@@ -14,9 +14,9 @@ import type { NetNs } from '../netns/netns.js';
 import type { Skb } from '../netns/skb.js';
 import type { Nanos } from '../sim/events.js';
 import type { DevKind } from '../trace/topology.js';
-import { formatMac, isMulticastMac, MAC_BROADCAST, type Mac, readMac, readU16 } from '../wire/addr.js';
+import { formatMac, isMulticastMac, MAC_BROADCAST, type Mac, readMac, readU16, writeMac } from '../wire/addr.js';
 import { ETH_P_IP } from '../wire/ethernet.js';
-import { brNfHook } from './br_netfilter.js';
+import { bridgedDaddr, brNfDnatReroute, brNfHook } from './br_netfilter.js';
 import { Fdb, type FdbEntry } from './fdb.js';
 import { bridgeInfoData, bridgePortInfo } from './link_info.js';
 
@@ -282,7 +282,6 @@ export class Bridge extends NetDev {
   /** br_handle_frame + br_handle_frame_finish for a frame received on port `dev`. */
   private handleFrame(dev: NetDev, skb: Skb): 'consumed' {
     const ns = this.ns;
-    const p = this.ports.get(dev)!;
     const b = skb.buf;
     const h = skb.head;
     const tr = ns.kernel.tracer;
@@ -293,30 +292,45 @@ export class Bridge extends NetDev {
       return 'consumed';
     }
     const src = readMac(b, h + 6);
-    const dst = readMac(b, h);
     if (isMulticastMac(src) || src === 0) {
       dropSkb(ns, skb, 'IP_INHDR', `invalid source MAC ${formatMac(src)}`, dev.name);
       return 'consumed';
     }
+    const ipv4 = this.isIpv4(skb);
+    const daddr = ipv4 ? bridgedDaddr(skb) : 0;
     if (brNfHook(this, 'PREROUTING', skb, dev, null) === 'drop') return 'consumed';
+    if (ipv4 && bridgedDaddr(skb) !== daddr && brNfDnatReroute(this, skb, dev, bridgedDaddr(skb)) === 'queued')
+      return 'consumed';
+    this.handleFrameFinish(dev, skb);
+    return 'consumed';
+  }
+
+  /** br_handle_frame_finish: learning, then local delivery, forwarding or flooding. */
+  private handleFrameFinish(dev: NetDev, skb: Skb): void {
+    const p = this.ports.get(dev);
+    if (!p) {
+      dropSkb(this.ns, skb, 'BRIDGE_PORT_DOWN', `${dev.name} is no longer a port of ${this.name}`, dev.name);
+      return;
+    }
+    const src = readMac(skb.buf, skb.head + 6);
+    const dst = readMac(skb.buf, skb.head);
     if (p.learning) this.learn(skb, src, dev);
     if (dst === MAC_BROADCAST || isMulticastMac(dst)) {
       this.flood(skb, dev, true);
-      return 'consumed';
+      return;
     }
     const e = this.lookup(skb, dst);
     if (e?.isLocal) {
       this.traceFdb(skb, dst, 'local');
       this.passUp(skb, dev);
-      return 'consumed';
+      return;
     }
     if (e?.port) {
       this.traceFdb(skb, dst, 'forward', e.port);
       this.forward(skb, e.port, dev);
-      return 'consumed';
+      return;
     }
     this.flood(skb, dev, this.promisc);
-    return 'consumed';
   }
 
   /** br_pass_frame_up: the frame enters the IP stack on the bridge device. */
@@ -369,6 +383,14 @@ export class Bridge extends NetDev {
 
   /** br_dev_xmit: a frame the bridge device itself sends (from its IP stack). */
   xmit(skb: Skb): void {
+    const dnat = skb.ext.bridgedDnat;
+    if (dnat) {
+      // br_nf_pre_routing_finish_bridge_slow: resolved; the frame resumes from its ingress port as it was sent.
+      skb.ext.bridgedDnat = undefined;
+      writeMac(skb.buf, skb.head + 6, dnat.src);
+      this.handleFrameFinish(dnat.physIn, skb);
+      return;
+    }
     const dst = readMac(skb.buf, skb.head);
     if (dst === MAC_BROADCAST || isMulticastMac(dst)) {
       this.flood(skb, null, false);

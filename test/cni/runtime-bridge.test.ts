@@ -70,7 +70,7 @@ describe('bridge + host-local + portmap through the runtime', () => {
     );
   });
 
-  it('a node forwards a host port to a pod from outside, from another pod, from the pod itself and from the host', () => {
+  it('a node forwards a host port to a pod from outside, from another pod and from the host; the pod itself needs hairpin', () => {
     const k = new Kernel({ seed: 3 });
     enableNetfilter(k);
     sh(
@@ -92,11 +92,17 @@ ip -n client link set c0 up`,
     const b = node.addPod('b');
     const web = a.netns.sockets.listen('tcp', 80, new TextEncoder().encode('hi'));
     const HOST = parseIpv4('192.168.1.10')!;
-    for (const from of [k.netns('client'), b.netns, a.netns, k.netns('node')]) {
+    for (const from of [k.netns('client'), b.netns, k.netns('node')]) {
       const p = runUntilDone(k, tcpConnect(from, HOST, 8080, new Uint8Array(3), null, 2e9));
       expect([from.name, p.outcome?.result]).toEqual([from.name, 'reachable']);
     }
-    expect(web.served).toBe(4);
+    expect(web.served).toBe(3);
+    // The DNATed SYN stays bridged (br_nf_pre_routing_finish) and would have to leave through the port it came in
+    // on: without hairpinMode (not set in this configuration) the bridge drops it, as Linux does — portmap's
+    // documentation asks for hairpinMode for exactly this case.
+    const self = runUntilDone(k, tcpConnect(a.netns, HOST, 8080, new Uint8Array(3), null, 2e9));
+    expect(self.outcome?.result).toBe('timeout');
+    expect(web.served).toBe(3);
     node.checkPod('a');
     node.deletePod('a');
     node.deletePod('b');
