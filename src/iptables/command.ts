@@ -122,6 +122,9 @@ const SHORT: Record<string, ArgKind> = {
 
 const COMMANDS = 'ACDIRLSFZNXEP';
 
+/** The values of an option that takes none. */
+const NO_ARGS: Arg[] = [];
+
 /** One option occurrence after getopt's lexing. */
 type Lexed =
   | { kind: 'builtin'; id: string; tok: Arg; value?: Arg }
@@ -160,10 +163,10 @@ type LongHit = { kind: 'builtin'; id: string; arg: ArgKind } | { kind: 'ext'; op
 function resolveLong(name: string, builder: RuleBuilder): LongHit | { kind: 'ambiguous'; names: string[] } | null {
   const b = LONG_EXACT.get(name);
   if (b) return { kind: 'builtin', ...b };
-  const exts = builder.extOptions();
-  const exactE = exts.find((o) => o.name === name);
+  const exactE = builder.extOptionNamed(name);
   if (exactE) return { kind: 'ext', opt: exactE };
   if (name === '') return null;
+  const exts = builder.extOptions();
   const cands: { key: string; label: string; hit: LongHit }[] = [];
   for (const [n, id, arg] of LONG) {
     if (n.startsWith(name)) cands.push({ key: `b:${id}`, label: n, hit: { kind: 'builtin', id, arg } });
@@ -206,7 +209,7 @@ export function parseIptablesArgs(words: readonly Arg[], pos?: SrcPos, opts: Par
     inv = null;
     if (lx.kind === 'ext') {
       const { spec } = lx.opt;
-      const values: Arg[] = [];
+      const values: Arg[] = spec.args === 0 ? NO_ARGS : [];
       if (spec.args >= 1) values.push(lx.inline ?? cur.value(lx.tok, lx.tok.text));
       if (spec.args === 2) {
         const v = cur.next();
@@ -218,7 +221,6 @@ export function parseIptablesArgs(words: readonly Arg[], pos?: SrcPos, opts: Par
       return;
     }
     const { id, tok } = lx;
-    const needValue = (): Arg => lx.value ?? cur.value(tok, tok.text);
     if (COMMANDS.includes(id) && id.length === 1) {
       if (invert) failAt(invTok!, `unexpected ! flag before ${tok.text}`);
       command(id, tok, lx.value);
@@ -228,27 +230,27 @@ export function parseIptablesArgs(words: readonly Arg[], pos?: SrcPos, opts: Par
     switch (id) {
       case 's':
       case 'd':
-        builder.address(id, tok, needValue(), invert);
+        builder.address(id, tok, lx.value ?? cur.value(tok, tok.text), invert);
         return;
       case 'i':
       case 'o':
-        builder.iface(id, tok, needValue(), invert);
+        builder.iface(id, tok, lx.value ?? cur.value(tok, tok.text), invert);
         return;
       case 'p':
-        builder.protocol(tok, needValue(), invert);
+        builder.protocol(tok, lx.value ?? cur.value(tok, tok.text), invert);
         return;
       case 'f':
         builder.frag(tok, invert);
         return;
       case 'm':
-        builder.loadMatch(tok, needValue());
+        builder.loadMatch(tok, lx.value ?? cur.value(tok, tok.text));
         return;
       case 'j':
       case 'g':
-        builder.jump(tok, needValue(), id === 'g');
+        builder.jump(tok, lx.value ?? cur.value(tok, tok.text), id === 'g');
         return;
       case 'c': {
-        const p = needValue();
+        const p = lx.value ?? cur.value(tok, tok.text);
         const comma = p.text.indexOf(',');
         if (comma >= 0) {
           builder.setCounters(
@@ -264,7 +266,7 @@ export function parseIptablesArgs(words: readonly Arg[], pos?: SrcPos, opts: Par
         return;
       }
       case 't': {
-        const v = needValue();
+        const v = lx.value ?? cur.value(tok, tok.text);
         if (opts.restoreTable !== undefined) failAt(tok, 'The -t option cannot be used in iptables-restore.');
         if (st.table !== null) failAt(tok, 'multiple -t flags not allowed');
         if (!isTable(v.text)) {
@@ -293,7 +295,7 @@ export function parseIptablesArgs(words: readonly Arg[], pos?: SrcPos, opts: Par
         }
         return;
       case 'W':
-        needValue();
+        lx.value ?? cur.value(tok, tok.text);
         return;
       case '4':
         return;
@@ -373,18 +375,19 @@ export function parseIptablesArgs(words: readonly Arg[], pos?: SrcPos, opts: Par
       if (hit.kind === 'ambiguous')
         failAt(w, `option '--${name}' is ambiguous; possibilities: ${hit.names.map((n) => `'--${n}'`).join(' ')}`);
       if (hit.kind === 'ext') {
-        handle({ kind: 'ext', opt: hit.opt, tok: w, ...(inline ? { inline } : {}) });
+        handle(inline ? { kind: 'ext', opt: hit.opt, tok: w, inline } : { kind: 'ext', opt: hit.opt, tok: w });
         continue;
       }
       if (hit.arg === 0 && inline) failAt(w, `option '--${name}' doesn't allow an argument`);
-      handle({ kind: 'builtin', id: hit.id, tok: w, ...(inline ? { value: inline } : {}) });
+      handle(inline ? { kind: 'builtin', id: hit.id, tok: w, value: inline } : { kind: 'builtin', id: hit.id, tok: w });
       continue;
     }
     // A cluster of short options: `-nvL`, `-tnat`.
     for (let i = 1; i < w.text.length; i++) {
       const ch = w.text[i]!;
       const arg = SHORT[ch];
-      const tok = shifted(w, i - 1, `-${ch}`);
+      // A word that is one short option stands for itself.
+      const tok = w.text.length === 2 ? w : shifted(w, i - 1, `-${ch}`);
       if (arg === undefined) failAt(tok, `unknown option "-${ch}"`);
       const rest = w.text.slice(i + 1);
       if (arg !== 0 && rest !== '') {
@@ -401,12 +404,9 @@ export function parseIptablesArgs(words: readonly Arg[], pos?: SrcPos, opts: Par
   if (st.cmd === null || cmdTok === null) {
     failAt(words[0], 'no command specified');
   }
-  const base = {
-    table,
-    list: st.list,
-    ...(cmdTok.pos ? { pos: cmdTok.pos } : {}),
-    ...(st.chain?.pos ? { chainPos: st.chain.pos } : {}),
-  };
+  const base: Omit<IptablesCommand, 'cmd'> = { table, list: st.list };
+  if (cmdTok.pos) base.pos = cmdTok.pos;
+  if (st.chain?.pos) base.chainPos = st.chain.pos;
   const chain = st.chain?.text;
   const needsRule = 'ACDIR'.includes(st.cmd) && !(st.cmd === 'D' && st.rulenum !== null);
   if (!needsRule && builder.firstRuleOption !== null && !(st.cmd === 'P' && onlyCounters(builder))) {
@@ -429,7 +429,7 @@ export function parseIptablesArgs(words: readonly Arg[], pos?: SrcPos, opts: Par
   };
   switch (st.cmd) {
     case 'A':
-      return { ...base, cmd: { op: 'append', chain: chain!, rule: rule() } };
+      return withCmd(base, { op: 'append', chain: chain!, rule: rule() });
     case 'C':
       return { ...base, cmd: { op: 'check', chain: chain!, rule: rule() } };
     case 'D':
@@ -489,6 +489,14 @@ export function parseIptablesArgs(words: readonly Arg[], pos?: SrcPos, opts: Par
       };
     }
   }
+}
+
+/** `base` with `cmd` (the same keys a spread gives, built directly: this runs for every rule line). */
+function withCmd(base: Omit<IptablesCommand, 'cmd'>, cmd: IptablesOp): IptablesCommand {
+  const c: IptablesCommand = { table: base.table, cmd, list: base.list };
+  if (base.pos !== undefined) c.pos = base.pos;
+  if (base.chainPos !== undefined) c.chainPos = base.chainPos;
+  return c;
 }
 
 function onlyCounters(b: RuleBuilder): boolean {

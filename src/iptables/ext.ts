@@ -2,7 +2,8 @@
 // (name, arity, whether `!` may precede it) and hands out a parser that receives them one by one, checks the whole
 // at the end (mandatory options, conflicts, the rule's protocol) and creates instances. A rule with several
 // addresses (`-s a,b`) becomes several rules, so `create` may be called more than once and every call returns a
-// fresh object: per-rule state (nth counters, token buckets) is never shared.
+// fresh object. Rules made from one parsed line share one instance unless it declares per-rule state
+// (Match.perRuleState: nth counters, token buckets), which is never shared.
 
 import type { NfHook } from '../netns/hooks.js';
 import { type Arg, failAt } from './args.js';

@@ -9,7 +9,7 @@ import { type CtFilter, formatConntrackList } from './conntrack/index.js';
 import { type NsNetfilter, netfilterOf } from './netfilter.js';
 import { applyRestore, parseRestore, type RestoreOptions } from './restore.js';
 import { formatSave, type SaveOptions } from './save.js';
-import type { SrcPos } from './types.js';
+import type { SrcPos, TableName } from './types.js';
 
 export { IptablesError } from './errors.js';
 export { NsNetfilter, netfilterOf } from './netfilter.js';
@@ -30,7 +30,10 @@ export function iptablesRestore(
   opts: RestoreOptions & { file?: string; firstLine?: number } = {},
 ): void {
   const nf = netfilterOf(ns);
-  applyRestore(nf.state, parseRestore(text, opts.file ?? '<iptables-restore>', opts.firstLine ?? 1, opts));
+  const st = nf.state;
+  // Lines of chains that exist now are the ones a loader such as kube-proxy sends again on its next sync.
+  const keep = (table: TableName, chain: string) => st.chain(table, chain) !== undefined;
+  applyRestore(st, parseRestore(text, opts.file ?? '<iptables-restore>', opts.firstLine ?? 1, opts, keep));
   nf.sync();
 }
 

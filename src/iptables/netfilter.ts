@@ -9,7 +9,8 @@
 // it (a NAT target, a conntrack/state/connmark match, CONNMARK, NOTRACK/CT): a filter-only namespace tracks
 // nothing, and its nat table (if any) is never walked. The nat table is walked only for a connection's first packet;
 // later packets get the recorded binding. Bridged frames (br_netfilter) cross the same hooks; a frame that crossed
-// PREROUTING on the bridge and then goes up to the bridge's own IP stack does not cross it a second time.
+// PREROUTING on the bridge and then goes up to the bridge's own IP stack does not cross it a second time. After a
+// commit only the chains it changed are indexed again and checked for rules that need conntrack.
 
 import type { NfHook, NfHookOps, NfState, NfVerdict } from '../netns/hooks.js';
 import type { NetNs } from '../netns/netns.js';
@@ -23,6 +24,7 @@ import { NetfilterState } from './state.js';
 import { registerNetfilterTraceFormatters } from './trace.js';
 import { ChainIndex, doTable, portKey } from './traverse.js';
 import type { Chain, CtDir, CtState, PacketCtx, Rule, TableName, TargetEnv } from './types.js';
+import { chainSummary } from './validate.js';
 
 declare module '../netns/skb.js' {
   interface SkbExt {
@@ -37,9 +39,6 @@ export const NETFILTER_EXT_KEY = 'netfilter';
 
 const PRI = { RAW: -300, CONNTRACK: -200, MANGLE: -150, NAT_DST: -100, FILTER: 0, NAT_SRC: 100, CONFIRM: 0x7fffffff };
 
-const CT_MATCHES = new Set(['conntrack', 'state', 'connmark']);
-const CT_TARGETS = new Set(['DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'CONNMARK', 'NOTRACK', 'CT']);
-
 /** The index key of a rule: an exact `-d X/32`, else an exact TCP/UDP destination port. */
 function ruleKey(r: Rule): { dst?: number; port?: number } | null {
   if (r.dst && !r.dst.inv && r.dst.mask === 0xffffffff) return { dst: r.dst.addr };
@@ -53,14 +52,33 @@ function ruleKey(r: Rule): { dst?: number; port?: number } | null {
   return null;
 }
 
+const TABLES: readonly TableName[] = ['raw', 'mangle', 'nat', 'filter'];
+
 export class NsNetfilter {
   readonly state = new NetfilterState();
   readonly index = new ChainIndex(ruleKey);
   private ops: NfHookOps[] = [];
   private syncedGen = -1;
   private ctOn = false;
+  /** Chains committed since the last sync, per table (null: the whole table). */
+  private readonly pending = new Map<TableName, Set<string> | null>(TABLES.map((t) => [t, null]));
+  /** Per table, the chains holding a rule that needs conntrack. */
+  private readonly ctChains: Record<TableName, Set<string>> = {
+    raw: new Set(),
+    mangle: new Set(),
+    nat: new Set(),
+    filter: new Set(),
+  };
 
-  constructor(readonly ns: NetNs) {}
+  constructor(readonly ns: NetNs) {
+    this.state.observe((change) => {
+      const p = this.pending.get(change.table);
+      // A change to most of the table is cheaper to take as a whole than name by name.
+      if (change.names === null || change.names.length > this.state.table(change.table).chains.size / 2)
+        this.pending.set(change.table, null);
+      else if (p !== null && p !== undefined) for (const n of change.names) p.add(n);
+    });
+  }
 
   get conntrack(): Conntrack | null {
     return this.ctOn ? getConntrack(this.ns) : null;
@@ -70,14 +88,36 @@ export class NsNetfilter {
   sync(): void {
     if (this.syncedGen === this.state.generation) return;
     this.syncedGen = this.state.generation;
-    // Compile every chain's index now, at commit time, so no packet pays for it (kube-proxy commits rarely and
-    // sends many packets).
-    for (const t of ['raw', 'mangle', 'nat', 'filter'] as const)
-      for (const c of this.state.table(t).chains.values()) this.index.get(c, this.state.generation);
+    // Compile the index of every chain a commit changed now, at commit time, so no packet pays for it (kube-proxy
+    // commits rarely and sends many packets); chains no commit touched keep theirs.
+    for (const t of TABLES) {
+      const names = this.pending.get(t);
+      const chains = this.state.table(t).chains;
+      const ct = this.ctChains[t];
+      if (names === null || names === undefined) {
+        ct.clear();
+        for (const c of chains.values()) {
+          this.index.get(c, this.state.generation);
+          if (chainSummary(c, t).conntrack) ct.add(c.name);
+        }
+      } else {
+        for (const n of names) {
+          const c = chains.get(n);
+          if (c === undefined) {
+            ct.delete(n);
+            continue;
+          }
+          this.index.get(c, this.state.generation);
+          if (chainSummary(c, t).conntrack) ct.add(n);
+          else ct.delete(n);
+        }
+      }
+      this.pending.set(t, new Set());
+    }
     for (const o of this.ops) this.ns.hooks.unregister(o);
     this.ops = [];
     const exists = (t: TableName) => this.state.table(t).exists;
-    this.ctOn = this.needsConntrack();
+    this.ctOn = TABLES.some((t) => exists(t) && this.ctChains[t].size > 0);
     const reg = (hook: NfHook, priority: number, name: string, fn: NfHookOps['fn']) => {
       const o: NfHookOps = { hook, priority, name, fn };
       this.ops.push(o);
@@ -101,18 +141,6 @@ export class NsNetfilter {
     if (exists('filter'))
       for (const h of ['INPUT', 'FORWARD', 'OUTPUT'] as const)
         reg(h, PRI.FILTER, 'filter', (s, st) => this.table('filter', s, st));
-  }
-
-  private needsConntrack(): boolean {
-    for (const t of ['raw', 'mangle', 'nat', 'filter'] as const) {
-      if (!this.state.table(t).exists) continue;
-      for (const c of this.state.table(t).chains.values())
-        for (const r of c.rules) {
-          if (r.target && CT_TARGETS.has(r.target.name)) return true;
-          for (const m of r.matches) if (CT_MATCHES.has(m.name)) return true;
-        }
-    }
-    return false;
   }
 
   /** PREROUTING already ran on the bridge for this frame: the routed pass skips it (br_netfilter). */

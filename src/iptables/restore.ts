@@ -5,13 +5,17 @@
 // that way only gets its policy). `[p:b]` prefixes and policy counters apply with --counters only; `-c P B` in a
 // rule always does. Every COMMIT is one atomic transaction, as in iptables-restore: an error in a later table
 // leaves earlier COMMITs in place. Unlike the real tool, the whole document is parsed before anything is applied,
-// so a syntax error anywhere changes nothing.
+// so a syntax error anywhere changes nothing. An `-A CHAIN …` line whose text after the chain was parsed before is
+// taken from the line cache (rule-cache.ts) instead of being parsed again; rules from a plain document keep their
+// line and target column and make positions only for errors.
 
 import { type Arg, failAt } from './args.js';
 import { applyToTxn, type IptablesCommand, parseIptablesArgs } from './command.js';
 import { IptablesError } from './errors.js';
+import { cachedRuleLine, cacheRuleLine } from './rule-cache.js';
+import { type RulePart, type RuleTemplate, ruleAtLine, ruleOf, templateOf } from './rule-spec.js';
 import { checkChainName, isBuiltin, type NetfilterState } from './state.js';
-import { type SrcPos, TABLE_NAMES, type TableName } from './types.js';
+import { type Rule, type SrcPos, TABLE_NAMES, type TableName } from './types.js';
 
 export interface RestoreOptions {
   /** --noflush (-n). */
@@ -32,7 +36,23 @@ export type RestoreOp =
       pos: SrcPos;
       line: number;
     }
-  | { kind: 'command'; command: IptablesCommand; line: number };
+  | { kind: 'command'; command: IptablesCommand; line: number }
+  /** `-A CHAIN …`, parsed (or found in the line cache) into the template its rules are made from. */
+  | {
+      kind: 'append';
+      chain: string;
+      template: RuleTemplate;
+      line: number;
+      /**
+       * A plain document's file: the positions (first word in column 1, the chain word in column 4, the `-j`/`-g`
+       * word in `targetCol`, -1 for none) are made from it and the line when asked for. Null: they are given.
+       */
+      file: string | null;
+      targetCol: number;
+      pos?: SrcPos;
+      targetPos?: SrcPos | undefined;
+      chainPos?: SrcPos;
+    };
 
 export interface RestoreBlock {
   table: TableName;
@@ -51,61 +71,80 @@ export interface RestorePlan {
 
 const PARAM_MAX = 1023;
 
-/** add_param_to_argv: the words of one line, each with its position. */
-export function splitRestoreLine(text: string, at: (i: number) => SrcPos, lineNo: number): Arg[] {
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
+}
+
+/**
+ * add_param_to_argv: the words of one line, each with its position (`makeWord` makes the word starting at `start`;
+ * by default one with its position worked out at once).
+ */
+export function splitRestoreLine(
+  text: string,
+  at: (i: number) => SrcPos,
+  lineNo: number,
+  makeWord: (text: string, start: number) => Arg = (t, start) => ({ text: t, pos: at(start) }),
+): Arg[] {
   const out: Arg[] = [];
-  let buf = '';
-  let start = -1;
-  let quote = false;
-  let escaped = false;
-  const emit = (): void => {
-    if (buf.length > PARAM_MAX) failAt({ text: buf, pos: at(start) }, 'Parameter too long!');
+  const emit = (word: string, start: number): void => {
+    if (word.length > PARAM_MAX) failAt({ text: word, pos: at(start) }, 'Parameter too long!');
     if (
-      (buf[0] === '-' && buf[1] !== '-' && buf.includes('t')) ||
-      (buf.startsWith('--t') && '--table'.startsWith(buf))
+      (word[0] === '-' && word[1] !== '-' && word.includes('t')) ||
+      (word.startsWith('--t') && '--table'.startsWith(word))
     ) {
       failAt(
-        { text: buf, pos: at(start) },
+        { text: word, pos: at(start) },
         `The -t option (seen in line ${lineNo}) cannot be used in iptables-restore.`,
       );
     }
-    out.push({ text: buf, pos: at(start) });
-    buf = '';
-    start = -1;
+    out.push(makeWord(word, start));
   };
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quote) {
-      if (escaped) {
-        buf += c;
-        escaped = false;
-        continue;
-      }
-      if (c === '\\') {
-        escaped = true;
-        continue;
-      }
-      if (c === '"') {
-        quote = false;
-        emit();
-        continue;
-      }
-      buf += c;
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    if (isSpace(text.charCodeAt(i))) {
+      i++;
       continue;
     }
-    if (c === '"') {
-      quote = true;
-      if (start < 0) start = i;
+    const start = i;
+    let j = i;
+    while (j < n && !isSpace(text.charCodeAt(j)) && text.charCodeAt(j) !== 34) j++;
+    if (j === n || text.charCodeAt(j) !== 34) {
+      emit(text.slice(start, j), start);
+      i = j;
       continue;
     }
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
-      if (buf.length > 0) emit();
-      continue;
+    // A double quote: everything up to the closing one belongs to the word (a backslash takes the next character
+    // as it is), and the closing quote ends the word.
+    let word = text.slice(start, j);
+    j++;
+    let seg = j;
+    let closed = false;
+    while (j < n) {
+      const c = text.charCodeAt(j);
+      if (c === 92) {
+        word += text.slice(seg, j);
+        if (j + 1 < n) word += text[j + 1];
+        j += 2;
+        seg = j;
+        continue;
+      }
+      if (c === 34) {
+        word += text.slice(seg, j);
+        closed = true;
+        j++;
+        break;
+      }
+      j++;
     }
-    if (start < 0) start = i;
-    buf += c;
+    if (!closed) {
+      if (seg < n) word += text.slice(seg);
+      if (word.length > 0) emit(word, start);
+      break;
+    }
+    emit(word, start);
+    i = j;
   }
-  if (buf.length > 0) emit();
   return out;
 }
 
@@ -113,37 +152,114 @@ function isTable(s: string): s is TableName {
   return (TABLE_NAMES as readonly string[]).includes(s);
 }
 
+/** Where the characters of a document are. */
+class DocPlaces {
+  private lineTable: Locator | null = null;
+
+  constructor(
+    readonly text: string,
+    readonly file: string,
+    readonly first: number | Locator,
+  ) {}
+
+  /** Positions are plain line and column numbers (no locator). */
+  get plain(): boolean {
+    return typeof this.first === 'number';
+  }
+
+  /** The number of line `li` (0-based), which starts at document offset `lineStart`. */
+  lineNo(li: number, lineStart: number): number {
+    return typeof this.first === 'number' ? this.first + li : this.first(lineStart).line;
+  }
+
+  /** Character `i` of line `li` (0-based), which starts at document offset `lineStart`. */
+  at(li: number, lineStart: number, i: number): SrcPos {
+    // A plain document knows its line and column without searching the line table (kube-proxy's payloads have
+    // hundreds of thousands of lines).
+    if (typeof this.first === 'number') return { file: this.file, line: this.first + li, col: 1 + i };
+    return { file: this.file, ...this.first(lineStart + i) };
+  }
+
+  /** Any document offset. */
+  locate(offset: number): { line: number; col: number } {
+    if (typeof this.first !== 'number') return this.first(offset);
+    this.lineTable ??= lineLocator(this.text, this.first);
+    return this.lineTable(offset);
+  }
+}
+
+/** A line of a document: which one, and where it starts. */
+interface LineRef {
+  doc: DocPlaces;
+  li: number;
+  lineStart: number;
+}
+
+/** A word of a rule line; where it is is worked out when asked for (most words never are). */
+class LineWord implements Arg {
+  private where: SrcPos | undefined;
+
+  constructor(
+    readonly text: string,
+    private readonly line: LineRef,
+    /** Offset in the line. */
+    readonly off: number,
+  ) {}
+
+  get pos(): SrcPos {
+    this.where ??= this.line.doc.at(this.line.li, this.line.lineStart, this.off);
+    return this.where;
+  }
+
+  /** The position, if something asked for it already. */
+  get knownPos(): SrcPos | undefined {
+    return this.where;
+  }
+}
+
+/** `-A CHAIN REST`: the chain, where REST starts, REST, and whether the line cache should keep it. */
+interface RestLine {
+  chain: string;
+  at: number;
+  text: string;
+  cache: boolean;
+}
+
+/** Built-in chains that refuse `-o` (PREROUTING, INPUT) or `-i` (POSTROUTING, OUTPUT) in a rule. */
+const IFACE_CHECKED = new Set(['PREROUTING', 'INPUT', 'POSTROUTING', 'OUTPUT']);
+
 /**
  * Parses an iptables-restore document. `first` is the file line of the text's first line, or a locator for text
- * embedded elsewhere (a YAML block). Throws IptablesError at the offending word.
+ * embedded elsewhere (a YAML block). Throws IptablesError at the offending word. `keep` says which rule lines the
+ * line cache should keep (by table and chain; a loader that knows the tables keeps those of chains that already
+ * exist, which are the ones written again and again).
  */
 export function parseRestore(
   text: string,
   file: string,
   first: number | Locator = 1,
   opts: RestoreOptions = {},
+  keep: (table: TableName, chain: string) => boolean = () => true,
 ): RestorePlan {
-  const locate: Locator = typeof first === 'number' ? lineLocator(text, first) : first;
+  const doc = new DocPlaces(text, file, first);
   const plan: RestorePlan = { file, noflush: opts.noflush ?? false, counters: opts.counters ?? false, blocks: [] };
   let block: RestoreBlock | null = null;
-  let offset = 0;
-  const lines = text.split('\n');
-  for (let li = 0; li < lines.length; li++) {
-    const raw = lines[li]!;
-    const lineStart = offset;
-    offset += raw.length + 1;
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    // A plain document knows its line and column without searching the line table (kube-proxy's payloads have
-    // hundreds of thousands of lines, and every word gets a position).
-    const at =
-      typeof first === 'number'
-        ? (i: number): SrcPos => ({ file, line: first + li, col: 1 + i })
-        : (i: number): SrcPos => ({ file, ...locate(lineStart + i) });
-    const here = at(0);
-    const lineNo = here.line;
-    const err = (i: number, message: string): IptablesError => new IptablesError(message, at(i));
-    if (li === lines.length - 1 && line === '') break;
-    if (line === '' || line.startsWith('#')) continue;
+  const end = text.length;
+  let lineStart = 0;
+  for (let li = 0; lineStart <= end; li++) {
+    let nl = text.indexOf('\n', lineStart);
+    if (nl < 0) nl = end;
+    const start0 = lineStart;
+    lineStart = nl + 1;
+    // The text after the last line break is a line of its own unless it is empty (`split` would give '').
+    const lineEnd = nl > start0 && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    if (lineEnd === start0) {
+      if (nl === end) break;
+      continue;
+    }
+    const line = text.slice(start0, lineEnd);
+    if (line.charCodeAt(0) === 35) continue;
+    const lineNo = doc.lineNo(li, start0);
     if (block !== null && line === 'COMMIT') {
       block.commitLine = lineNo;
       plan.blocks.push(block);
@@ -152,75 +268,194 @@ export function parseRestore(
     }
     if (line.startsWith('*') && block === null) {
       const name = /^\*([^ \t]*)/.exec(line)![1]!;
-      if (name === '') throw err(0, `iptables-restore: line ${lineNo} table name invalid`);
-      if (!isTable(name)) throw err(1, `iptables-restore: line ${lineNo} table name '${name}' invalid`);
+      const here = doc.at(li, start0, 0);
+      if (name === '') throw new IptablesError(`iptables-restore: line ${lineNo} table name invalid`, here);
+      if (!isTable(name))
+        throw new IptablesError(`iptables-restore: line ${lineNo} table name '${name}' invalid`, doc.at(li, start0, 1));
       block = { table: name, pos: here, ops: [], commitLine: 0 };
       continue;
     }
-    if (block === null) throw err(0, `iptables-restore: line ${lineNo} failed`);
+    if (block === null) throw new IptablesError(`iptables-restore: line ${lineNo} failed`, doc.at(li, start0, 0));
     if (line.startsWith(':')) {
-      const words = splitWords(line.slice(1)).map((w) => ({ ...w, i: w.i + 1 }));
-      const chain = words[0];
-      if (chain === undefined) throw err(0, `iptables-restore: line ${lineNo} chain name invalid`);
-      if (chain.text.length > 28) throw err(chain.i, `Invalid chain name \`${chain.text}' (28 chars max)`);
-      const policy = words[1];
-      if (policy === undefined) throw err(0, `iptables-restore: line ${lineNo} policy invalid`);
-      const builtin = isBuiltin(block.table, chain.text);
-      const op: RestoreOp = { kind: 'chain', name: chain.text, policy: policy.text, pos: at(chain.i), line: lineNo };
-      if (builtin && plan.counters) {
-        const c = words[2] ? /^\[([0-9]+):([0-9]+)\]$/.exec(words[2].text) : null;
-        if (c === null) throw err(words[2]?.i ?? 0, `invalid policy counters for chain '${chain.text}'`);
-        op.counters = { packets: Number(c[1]), bytes: Number(c[2]) };
-      } else {
-        try {
-          checkChainName(chain.text, at(chain.i));
-        } catch (e) {
-          if (e instanceof IptablesError)
-            throw new IptablesError(`cannot create chain '${chain.text}' (${e.message})`, e.pos);
-          throw e;
-        }
-      }
-      block.ops.push(op);
+      block.ops.push(chainLine(line, block.table, plan.counters, doc, li, start0, lineNo));
       continue;
     }
-    let start = 0;
-    let counters: { p: Arg; b: Arg } | null = null;
-    if (line.startsWith('[')) {
-      const close = line.indexOf(']');
-      if (close < 0) throw err(0, `Bad line ${lineNo}: need ]`);
-      const inner = line.slice(1, close);
-      const colon = inner.indexOf(':');
-      if (colon < 0) throw err(0, `Bad line ${lineNo}: need :`);
-      counters = {
-        p: { text: inner.slice(0, colon), pos: at(1) },
-        b: { text: inner.slice(colon + 1), pos: at(colon + 2) },
-      };
-      start = close + 1;
+    // `-A CHAIN REST`: REST may have been parsed before.
+    let rest: RestLine | null = null;
+    if (line.startsWith('-A ')) {
+      let e = 3;
+      while (e < line.length && !isSpace(line.charCodeAt(e)) && line.charCodeAt(e) !== 34) e++;
+      if (e > 3 && e - 3 <= PARAM_MAX && line.charCodeAt(3) !== 45 && line.charCodeAt(e) === 32)
+        rest = { chain: line.slice(3, e), at: e + 1, text: line.slice(e + 1), cache: true };
     }
-    const args = splitRestoreLine(line.slice(start), (i) => at(start + i), lineNo);
-    if (counters && plan.counters) args.push({ text: '--set-counters', pos: at(0) }, counters.p, counters.b);
-    if (args.length === 0) throw err(0, `iptables-restore: line ${lineNo} failed`);
-    const command = parseIptablesArgs(args, here, { restoreTable: block.table });
-    if (command.cmd.op === 'list' || command.cmd.op === 'listRules') {
-      throw err(0, `iptables-restore: line ${lineNo}: listing (-L/-S) is not supported in a restore document`);
+    // Lines of a chain the cache does not keep were not kept by an earlier load either: no lookup.
+    if (rest !== null && !keep(block.table, rest.chain)) rest.cache = false;
+    if (rest?.cache) {
+      const hit = cachedRuleLine(rest.text);
+      if (hit !== undefined && !(hit.ifaceGiven && IFACE_CHECKED.has(rest.chain))) {
+        const targetAt = hit.targetOff < 0 ? -1 : rest.at + hit.targetOff;
+        block.ops.push(
+          doc.plain
+            ? {
+                kind: 'append',
+                chain: rest.chain,
+                template: hit,
+                line: lineNo,
+                file,
+                targetCol: targetAt < 0 ? -1 : targetAt + 1,
+              }
+            : {
+                kind: 'append',
+                chain: rest.chain,
+                template: hit,
+                line: lineNo,
+                file: null,
+                targetCol: -1,
+                pos: doc.at(li, start0, 0),
+                targetPos: targetAt < 0 ? undefined : doc.at(li, start0, targetAt),
+                chainPos: doc.at(li, start0, 3),
+              },
+        );
+        continue;
+      }
     }
-    block.ops.push({ kind: 'command', command, line: lineNo });
+    const where = { doc, li, lineStart: start0 };
+    block.ops.push(commandLine(line, where, doc.at(li, start0, 0), block.table, plan.counters, rest));
   }
   if (block !== null) {
-    const end = locate(text.length);
-    throw new IptablesError(`iptables-restore: COMMIT expected at line ${end.line + (text.endsWith('\n') ? 0 : 1)}`, {
+    const last = doc.locate(text.length);
+    throw new IptablesError(`iptables-restore: COMMIT expected at line ${last.line + (text.endsWith('\n') ? 0 : 1)}`, {
       file,
-      ...end,
+      ...last,
     });
   }
   return plan;
 }
 
-/** Whitespace-separated words with their offsets (chain lines are split with strtok, not the quote-aware parser). */
-function splitWords(s: string): { text: string; i: number }[] {
+/** Any other line of a table block: one iptables command (a `[p:b]` prefix sets the rule's counters). */
+function commandLine(
+  line: string,
+  where: LineRef,
+  here: SrcPos,
+  table: TableName,
+  withCounters: boolean,
+  rest: RestLine | null,
+): RestoreOp {
+  const at = (i: number): SrcPos => where.doc.at(where.li, where.lineStart, i);
+  const err = (i: number, message: string): IptablesError => new IptablesError(message, at(i));
+  const lineNo = here.line;
+  let start = 0;
+  let counters: { p: Arg; b: Arg } | null = null;
+  if (line.startsWith('[')) {
+    const close = line.indexOf(']');
+    if (close < 0) throw err(0, `Bad line ${lineNo}: need ]`);
+    const inner = line.slice(1, close);
+    const colon = inner.indexOf(':');
+    if (colon < 0) throw err(0, `Bad line ${lineNo}: need :`);
+    counters = {
+      p: { text: inner.slice(0, colon), pos: at(1) },
+      b: { text: inner.slice(colon + 1), pos: at(colon + 2) },
+    };
+    start = close + 1;
+  }
+  const args = splitRestoreLine(
+    line.slice(start),
+    (i) => at(start + i),
+    lineNo,
+    (text, i) => new LineWord(text, where, start + i),
+  );
+  if (counters && withCounters) args.push({ text: '--set-counters', pos: at(0) }, counters.p, counters.b);
+  if (args.length === 0) throw err(0, `iptables-restore: line ${lineNo} failed`);
+  const command = parseIptablesArgs(args, here, { restoreTable: table });
+  if (command.cmd.op === 'list' || command.cmd.op === 'listRules') {
+    throw err(0, `iptables-restore: line ${lineNo}: listing (-L/-S) is not supported in a restore document`);
+  }
+  if (rest === null || command.cmd.op !== 'append') return { kind: 'command', command, line: lineNo };
+  const spec = command.cmd.rule;
+  const template = templateOf(spec);
+  const tpos = spec.target?.pos;
+  const k = tpos === undefined ? -1 : args.findIndex((a) => a instanceof LineWord && a.knownPos === tpos);
+  // A target word that is part of another (`-jX`, `--jump=X`) has no offset of its own: such lines are parsed
+  // each time.
+  if (rest.cache && (tpos === undefined || k >= 0)) {
+    template.targetOff = k < 0 ? -1 : (args[k] as LineWord).off - rest.at;
+    cacheRuleLine(rest.text, template);
+  }
+  if (where.doc.plain) {
+    // The target word is on this line of the document: its column is all the rule needs to keep.
+    return {
+      kind: 'append',
+      chain: command.cmd.chain,
+      template,
+      line: lineNo,
+      file: here.file,
+      targetCol: tpos?.col ?? -1,
+    };
+  }
+  return {
+    kind: 'append',
+    chain: command.cmd.chain,
+    template,
+    line: lineNo,
+    file: null,
+    targetCol: -1,
+    pos: here,
+    targetPos: tpos,
+    chainPos: command.chainPos ?? here,
+  };
+}
+
+/** `:CHAIN POLICY [p:b]` (split with strtok, not the quote-aware parser). */
+function chainLine(
+  line: string,
+  table: TableName,
+  counters: boolean,
+  doc: DocPlaces,
+  li: number,
+  lineStart: number,
+  lineNo: number,
+): RestoreOp {
+  const at = (i: number): SrcPos => doc.at(li, lineStart, i);
+  const err = (i: number, message: string): IptablesError => new IptablesError(message, at(i));
+  const words = splitWords(line, 1, 3);
+  const chain = words[0];
+  if (chain === undefined) throw err(0, `iptables-restore: line ${lineNo} chain name invalid`);
+  if (chain.text.length > 28) throw err(chain.i, `Invalid chain name \`${chain.text}' (28 chars max)`);
+  const policy = words[1];
+  if (policy === undefined) throw err(0, `iptables-restore: line ${lineNo} policy invalid`);
+  const builtin = isBuiltin(table, chain.text);
+  const op: RestoreOp = { kind: 'chain', name: chain.text, policy: policy.text, pos: at(chain.i), line: lineNo };
+  if (builtin && counters) {
+    const c = words[2] ? /^\[([0-9]+):([0-9]+)\]$/.exec(words[2].text) : null;
+    if (c === null) throw err(words[2]?.i ?? 0, `invalid policy counters for chain '${chain.text}'`);
+    op.counters = { packets: Number(c[1]), bytes: Number(c[2]) };
+  } else {
+    try {
+      checkChainName(chain.text, at(chain.i));
+    } catch (e) {
+      if (e instanceof IptablesError)
+        throw new IptablesError(`cannot create chain '${chain.text}' (${e.message})`, e.pos);
+      throw e;
+    }
+  }
+  return op;
+}
+
+/** The first `max` words of `s` from `from` on, separated by spaces, tabs and carriage returns, with their offsets. */
+function splitWords(s: string, from: number, max: number): { text: string; i: number }[] {
   const out: { text: string; i: number }[] = [];
-  const re = /[^ \t\r]+/g;
-  for (let m = re.exec(s); m !== null; m = re.exec(s)) out.push({ text: m[0], i: m.index });
+  let i = from;
+  while (i < s.length && out.length < max) {
+    const c = s.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 13) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < s.length && s.charCodeAt(j) !== 32 && s.charCodeAt(j) !== 9 && s.charCodeAt(j) !== 13) j++;
+    out.push({ text: s.slice(i, j), i });
+    i = j;
+  }
   return out;
 }
 
@@ -237,6 +472,13 @@ function lineLocator(text: string, firstLine: number): Locator {
     }
     return { line: firstLine + lo, col: 1 + offset - starts[lo]! };
   };
+}
+
+/** The rule of an `-A` line with the addresses of `part`. */
+function ruleFor(op: Extract<RestoreOp, { kind: 'append' }>, part: RulePart): Rule {
+  return op.file === null
+    ? ruleOf(op.template, part, op.pos, op.targetPos)
+    : ruleAtLine(op.template, part, op.file, op.line, op.targetCol);
 }
 
 function restoreError(e: unknown, line: number): never {
@@ -265,8 +507,15 @@ export function applyRestore(state: NetfilterState, plan: RestorePlan): void {
               throw new IptablesError(`iptables-restore: line ${op.line} failed: Bad policy name.`, op.pos);
             }
             txn.setPolicy(op.name, op.policy, op.pos, op.counters);
-          } else if (txn.chains.has(op.name)) txn.flush(op.name, op.pos);
-          else txn.newChain(op.name, op.pos);
+          } else txn.declareChain(op.name, op.pos);
+        } else if (op.kind === 'append') {
+          const t = op.template;
+          if (t.more.length !== 0 || !txn.appendRule(op.chain, ruleFor(op, t)))
+            txn.append(
+              op.chain,
+              [t, ...t.more].map((part) => ruleFor(op, part)),
+              op.file === null ? op.chainPos : { file: op.file, line: op.line, col: 4 },
+            );
         } else {
           applyToTxn(txn, op.command);
         }

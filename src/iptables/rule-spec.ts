@@ -1,8 +1,10 @@
 // A rule as the command line describes it, before it becomes Rule objects: the built-in part (-s, -d, -i, -o, -p,
 // -f, each invertible), the match modules in the order they were loaded (an implicit `-p tcp --dport` loads tcp at
 // that point, as iptables does), the target (a verdict, a chain jump or goto, or a target module) and -c counters.
-// `instantiate` turns it into one Rule per source × destination address (`-s a,b` makes two rules), each with fresh
-// match and target instances and its exact iptables-save text.
+// A spec is made once into a RuleTemplate (its match and target instances, shared by every rule made from it except
+// instances that keep per-rule state, which each rule gets fresh), and `instantiate` turns that into one Rule per
+// source × destination address (`-s a,b` makes two rules), each with its own counters and its exact iptables-save
+// text, worked out when first asked for.
 
 import type { Arg } from './args.js';
 import { failAt } from './args.js';
@@ -33,7 +35,8 @@ interface ExtSlot {
   parser: ExtParser<Match> | ExtParser<Target>;
   /** The word that loaded the module (`-m tcp`, `-j DNAT`, or the option that loaded it implicitly). */
   at: Arg;
-  seen: Set<string>;
+  /** Options given so far (few: a list). */
+  seen: string[];
 }
 
 export type TargetSpec =
@@ -55,6 +58,21 @@ export interface RuleSpec {
   counters: { packets: number; bytes: number } | null;
   /** First word of the command or restore line. */
   pos?: SrcPos;
+  /** What the rules made from this spec share (templateOf, made on first use). */
+  template?: RuleTemplate;
+}
+
+/** `-p` specs never change: every rule with the same one shares it. */
+const protoSpecs: ProtoSpec[] = [];
+
+function protoSpec(num: number, inv: boolean): ProtoSpec {
+  const k = num * 2 + (inv ? 1 : 0);
+  let p = protoSpecs[k];
+  if (p === undefined) {
+    p = { num, inv };
+    protoSpecs[k] = p;
+  }
+  return p;
 }
 
 /** An extension option the command line may name: which loaded module owns it. */
@@ -109,7 +127,7 @@ export class RuleBuilder implements RuleEnv {
     if (this.proto !== null) failAt(at, 'multiple -p flags not allowed');
     const num = parseProtocol(value);
     if (num === 0 && inv) failAt(value, 'rule would never match protocol');
-    this.proto = { num, inv };
+    this.proto = protoSpec(num, inv);
   }
 
   frag(at: Arg, inv: boolean): void {
@@ -142,7 +160,7 @@ export class RuleBuilder implements RuleEnv {
       options: mod.options,
       parser: mod.parser(this),
       at: value,
-      seen: new Set(),
+      seen: [],
     });
   }
 
@@ -165,7 +183,7 @@ export class RuleBuilder implements RuleEnv {
         options: mod.options,
         parser: mod.parser(this),
         at: value,
-        seen: new Set(),
+        seen: [],
       };
       this.extCache = null;
       this.slots.push(slot);
@@ -179,6 +197,18 @@ export class RuleBuilder implements RuleEnv {
       );
     }
     this.target = { spec: { kind: 'jump', chain: name, goto }, at: value };
+  }
+
+  /** The option named exactly `name`, as the first match in `extOptions()` would be, without building the list. */
+  extOptionNamed(name: string): ExtOption | undefined {
+    if (this.extCache !== null) return this.extCache.find((o) => o.name === name);
+    for (let i = this.slots.length - 1; i >= 0; i--) {
+      const slot = this.slots[i]!;
+      for (const spec of slot.options) {
+        if (spec.name === name || spec.aliases?.includes(name)) return { name, spec, slot, slotIndex: i };
+      }
+    }
+    return undefined;
   }
 
   /** Options of the loaded modules, newest first (getopt finds the most recently merged option first). */
@@ -201,8 +231,8 @@ export class RuleBuilder implements RuleEnv {
     this.mark(tok);
     const { slot, spec } = o;
     if (inv && !spec.invert) failAt(tok, `${slot.name}: option "--${spec.name}" cannot be inverted.`);
-    if (slot.seen.has(spec.name)) failAt(tok, `${slot.name}: option "--${spec.name}" can only be used once.`);
-    slot.seen.add(spec.name);
+    if (slot.seen.includes(spec.name)) failAt(tok, `${slot.name}: option "--${spec.name}" can only be used once.`);
+    slot.seen.push(spec.name);
     slot.parser.parse(spec, inv, values, tok);
   }
 
@@ -222,7 +252,7 @@ export class RuleBuilder implements RuleEnv {
       return false;
     }
     this.extCache = null;
-    this.slots.push({ kind: 'match', name, options: mod.options, parser: mod.parser(this), at, seen: new Set() });
+    this.slots.push({ kind: 'match', name, options: mod.options, parser: mod.parser(this), at, seen: [] });
     return true;
   }
 
@@ -230,18 +260,26 @@ export class RuleBuilder implements RuleEnv {
   finish(pos?: SrcPos): RuleSpec {
     const srcs = this.src ? parseAddrList(this.src.at, this.src.inv) : null;
     const dsts = this.dst ? parseAddrList(this.dst.at, this.dst.inv) : null;
-    for (const s of [...(srcs ?? []), ...(dsts ?? [])]) {
-      if (s.inv && s.mask === 0) {
-        failAt(
-          s === srcs?.[0] ? this.src!.at : this.dst!.at,
-          'iptables: Invalid argument (the inverted address matches nothing)',
-        );
+    for (const list of [srcs, dsts]) {
+      if (list === null) continue;
+      for (const s of list) {
+        if (s.inv && s.mask === 0) {
+          failAt(
+            s === srcs?.[0] ? this.src!.at : this.dst!.at,
+            'iptables: Invalid argument (the inverted address matches nothing)',
+          );
+        }
       }
     }
     for (const slot of this.slots) slot.parser.finish(this, slot.at);
-    const matches = this.slots
-      .filter((s) => s.kind === 'match')
-      .map((s) => ({ name: s.name, parser: s.parser as ExtParser<Match> }));
+    const matches: { name: string; parser: ExtParser<Match> }[] = [];
+    for (const s of this.slots)
+      if (s.kind === 'match') matches.push({ name: s.name, parser: s.parser as ExtParser<Match> });
+    let target: RuleSpec['target'] = null;
+    if (this.target) {
+      const p = this.target.at.pos;
+      target = p ? { spec: this.target.spec, pos: p } : { spec: this.target.spec };
+    }
     const spec: RuleSpec = {
       srcs,
       dsts,
@@ -250,9 +288,7 @@ export class RuleBuilder implements RuleEnv {
       proto: this.proto,
       fragment: this.fragment,
       matches,
-      target: this.target
-        ? { spec: this.target.spec, ...(this.target.at.pos ? { pos: this.target.at.pos } : {}) }
-        : null,
+      target,
       counters: this.counters,
     };
     if (pos) spec.pos = pos;
@@ -302,22 +338,42 @@ export function ruleText(r: Omit<Rule, 'text'>, counters = false): string {
   return parts.join(' ');
 }
 
+/**
+ * Verdicts and jumps never change: rules share them. A few recent jump targets are remembered (kube-proxy jumps to
+ * KUBE-MARK-MASQ from most of its chains; the other targets are mostly different every time).
+ */
+const verdicts = new Map<StandardVerdict, VerdictTarget>();
+const recentJumps: (JumpTarget | undefined)[] = new Array(8);
+let nextJump = 0;
+
+function jumpTarget(chain: string, goto: boolean): JumpTarget {
+  for (const t of recentJumps) if (t !== undefined && t.goto === goto && t.name === chain) return t;
+  const t = new JumpTarget(chain, goto);
+  recentJumps[nextJump] = t;
+  nextJump = (nextJump + 1) % recentJumps.length;
+  return t;
+}
+
 function makeTarget(spec: TargetSpec): Target {
   switch (spec.kind) {
-    case 'verdict':
-      return new VerdictTarget(spec.name);
+    case 'verdict': {
+      let t = verdicts.get(spec.name);
+      if (t === undefined) {
+        t = new VerdictTarget(spec.name);
+        verdicts.set(spec.name, t);
+      }
+      return t;
+    }
     case 'jump':
-      return new JumpTarget(spec.chain, spec.goto);
+      return jumpTarget(spec.chain, spec.goto);
     case 'ext':
       return (spec.slot.parser as ExtParser<Target>).create();
   }
 }
 
 /** Where the `-j`/`-g` word of a rule was (for commit errors about its target). */
-const targetPositions = new WeakMap<Rule, SrcPos>();
-
 export function targetPosOf(r: Rule): SrcPos | undefined {
-  return targetPositions.get(r);
+  return r.targetPos;
 }
 
 /** Builds a Rule from its parts, computing its text. */
@@ -327,33 +383,238 @@ export function makeRule(parts: Omit<Rule, 'text'>): Rule {
   return rule;
 }
 
-/** The rules a spec stands for: one per source × destination, each with fresh module instances. */
-export function instantiate(spec: RuleSpec): Rule[] {
-  const srcs: (AddrSpec | null)[] = spec.srcs ?? [null];
-  const dsts: (AddrSpec | null)[] = spec.dsts ?? [null];
-  const out: Rule[] = [];
-  for (const src of srcs) {
-    for (const dst of dsts) {
-      const rule = makeRule({
-        src: src && src.mask !== 0 ? src : null,
-        dst: dst && dst.mask !== 0 ? dst : null,
-        inIface: spec.inIface && !matchesAnyIface(spec.inIface) ? spec.inIface : null,
-        outIface: spec.outIface && !matchesAnyIface(spec.outIface) ? spec.outIface : null,
-        proto: spec.proto && spec.proto.num !== 0 ? spec.proto : null,
-        fragment: spec.fragment,
-        matches: spec.matches.map((m) => m.parser.create()),
-        target: spec.target ? makeTarget(spec.target.spec) : null,
-        counters: { packets: spec.counters?.packets ?? 0, bytes: spec.counters?.bytes ?? 0 },
-        ...(spec.pos ? { pos: spec.pos } : {}),
-      });
-      if (spec.target?.pos) targetPositions.set(rule, spec.target.pos);
-      out.push(rule);
+/** One rule of a template: its addresses and save text. */
+export interface RulePart {
+  readonly src: AddrSpec | null;
+  readonly dst: AddrSpec | null;
+  /** The save text, worked out when first asked for (rules share it). */
+  text?: string;
+}
+
+const NO_PARTS: readonly RulePart[] = [];
+
+/**
+ * What every rule made from one spec shares: the built-in part, the match and target instances (none of them
+ * changes once created, except the few that keep per-rule state, which each rule gets fresh from `perRule`) and
+ * the save text of each source × destination combination (the first inline, any others in `more`). Computed once
+ * per spec, so loading the same rule text again (kube-proxy re-sends its KUBE-SERVICES chain on every sync)
+ * allocates only the rule and its counters.
+ */
+export interface RuleTemplate extends RulePart {
+  readonly more: readonly RulePart[];
+  readonly inIface: IfaceSpec | null;
+  readonly outIface: IfaceSpec | null;
+  readonly proto: ProtoSpec | null;
+  readonly fragment: { inv: boolean } | null;
+  readonly matches: Match[];
+  /** Parsers of matches with per-rule state, by position in `matches` (null: none has any). */
+  readonly perRule: readonly (ExtParser<Match> | null)[] | null;
+  readonly target: Target | null;
+  readonly counters: { packets: number; bytes: number } | null;
+  /** The line gave `-i` or `-o` (even `-i +`, which matches anything): built-in chains check them. */
+  readonly ifaceGiven: boolean;
+  /**
+   * Where the `-j`/`-g` word starts in the rule text the template was parsed from, for a template kept by
+   * iptables-restore's line cache (-1: not known, or no target).
+   */
+  targetOff: number;
+}
+
+/** The template of a spec, made on first use. */
+export function templateOf(spec: RuleSpec): RuleTemplate {
+  spec.template ??= makeTemplate(spec);
+  return spec.template;
+}
+
+const NO_MATCHES: Match[] = [];
+
+function makeTemplate(spec: RuleSpec): RuleTemplate {
+  const matches = spec.matches.length === 0 ? NO_MATCHES : spec.matches.map((m) => m.parser.create());
+  let perRule: (ExtParser<Match> | null)[] | null = null;
+  matches.forEach((m, i) => {
+    if (m.perRuleState !== true) return;
+    perRule ??= matches.map(() => null);
+    perRule[i] = spec.matches[i]!.parser;
+  });
+  const target = spec.target ? makeTarget(spec.target.spec) : null;
+  const inIface = spec.inIface && !matchesAnyIface(spec.inIface) ? spec.inIface : null;
+  const outIface = spec.outIface && !matchesAnyIface(spec.outIface) ? spec.outIface : null;
+  const proto = spec.proto && spec.proto.num !== 0 ? spec.proto : null;
+  const fragment = spec.fragment;
+  const parts: RulePart[] = [];
+  for (const s of spec.srcs ?? [null]) {
+    for (const d of spec.dsts ?? [null]) {
+      parts.push({ src: s && s.mask !== 0 ? s : null, dst: d && d.mask !== 0 ? d : null });
     }
   }
+  const first = parts[0]!;
+  return {
+    src: first.src,
+    dst: first.dst,
+    more: parts.length === 1 ? NO_PARTS : parts.slice(1),
+    inIface,
+    outIface,
+    proto,
+    fragment,
+    matches,
+    perRule,
+    target,
+    counters: spec.counters,
+    ifaceGiven: spec.inIface !== null || spec.outIface !== null,
+    targetOff: -1,
+  };
+}
+
+/** The rules a template stands for, each with its own counters; `pos` and `targetPos` are where the line was. */
+export function instantiateTemplate(t: RuleTemplate, pos?: SrcPos, targetPos?: SrcPos): Rule[] {
+  const out = [ruleOf(t, t, pos, targetPos)];
+  for (const part of t.more) out.push(ruleOf(t, part, pos, targetPos));
   return out;
+}
+
+/**
+ * A rule made from a template: its own counters, the template's parts (read through, so a rule costs a few fields
+ * whatever its matches), and where its line was. A rule of a plain document keeps its line number and target column
+ * and makes the positions when asked (only errors ask). Its save text is worked out on first use and kept with the
+ * template's part, so loading rules costs no text (kube-proxy's hundreds of thousands of rules are rarely listed).
+ */
+class TemplateRule implements Rule {
+  readonly counters: { packets: number; bytes: number };
+  readonly #t: RuleTemplate;
+  readonly #part: RulePart;
+  /** The rule's own match instances, when some match keeps per-rule state. */
+  readonly #matches: Match[] | null;
+  /** A plain document's file (undefined: the positions are given as objects). */
+  readonly #file: string | undefined;
+  readonly #line: number;
+  /** Column of the target word (-1: none). */
+  readonly #col: number;
+  readonly #pos: SrcPos | undefined;
+  readonly #targetPos: SrcPos | undefined;
+
+  constructor(
+    t: RuleTemplate,
+    part: RulePart,
+    file: string | undefined,
+    line: number,
+    col: number,
+    pos: SrcPos | undefined,
+    targetPos: SrcPos | undefined,
+  ) {
+    const perRule = t.perRule;
+    this.counters = { packets: t.counters?.packets ?? 0, bytes: t.counters?.bytes ?? 0 };
+    this.#t = t;
+    this.#part = part;
+    this.#matches = perRule === null ? null : t.matches.map((m, i) => perRule[i]?.create() ?? m);
+    this.#file = file;
+    this.#line = line;
+    this.#col = col;
+    this.#pos = pos;
+    this.#targetPos = targetPos;
+  }
+
+  get src(): AddrSpec | null {
+    return this.#part.src;
+  }
+
+  get dst(): AddrSpec | null {
+    return this.#part.dst;
+  }
+
+  get inIface(): IfaceSpec | null {
+    return this.#t.inIface;
+  }
+
+  get outIface(): IfaceSpec | null {
+    return this.#t.outIface;
+  }
+
+  get proto(): ProtoSpec | null {
+    return this.#t.proto;
+  }
+
+  get fragment(): { inv: boolean } | null {
+    return this.#t.fragment;
+  }
+
+  get matches(): Match[] {
+    return this.#matches ?? this.#t.matches;
+  }
+
+  get target(): Target | null {
+    return this.#t.target;
+  }
+
+  get pos(): SrcPos | undefined {
+    if (this.#file === undefined) return this.#pos;
+    return { file: this.#file, line: this.#line, col: 1 };
+  }
+
+  get targetPos(): SrcPos | undefined {
+    if (this.#t.target === null) return undefined;
+    if (this.#file === undefined) return this.#targetPos;
+    return this.#col < 0 ? undefined : { file: this.#file, line: this.#line, col: this.#col };
+  }
+
+  get text(): string {
+    this.#part.text ??= ruleText(this);
+    return this.#part.text;
+  }
+
+  /** Both rules were made from one part of one template: they match, jump and save alike. */
+  static alike(a: Rule, b: Rule): boolean {
+    return a instanceof TemplateRule && b instanceof TemplateRule && a.#t === b.#t && a.#part === b.#part;
+  }
+}
+
+/**
+ * The two rule lists are made from the same templates, one for one, so everything worked out from the rules alone
+ * (validation summary, traversal index) holds for both. False when it cannot tell.
+ */
+export function sameRules(a: readonly Rule[], b: readonly Rule[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !TemplateRule.alike(a[i]!, b[i]!)) return false;
+  return true;
+}
+
+/** The rule of `t` with the addresses of `part` (`t` itself for the first). */
+export function ruleOf(t: RuleTemplate, part: RulePart, pos: SrcPos | undefined, targetPos: SrcPos | undefined): Rule {
+  return new TemplateRule(t, part, undefined, 0, -1, pos, targetPos);
+}
+
+/**
+ * The rule of `t` from line `line` of the plain document `file` (its first word in column 1), its target word in
+ * column `targetCol` (-1: none).
+ */
+export function ruleAtLine(t: RuleTemplate, part: RulePart, file: string, line: number, targetCol: number): Rule {
+  return new TemplateRule(t, part, file, line, targetCol, undefined, undefined);
+}
+
+/** The save text of one part of a template. */
+function partText(t: RuleTemplate, part: RulePart): string {
+  part.text ??= ruleText({ ...templateFields(t), src: part.src, dst: part.dst });
+  return part.text;
+}
+
+function templateFields(t: RuleTemplate): Omit<Rule, 'text' | 'src' | 'dst'> {
+  return {
+    inIface: t.inIface,
+    outIface: t.outIface,
+    proto: t.proto,
+    fragment: t.fragment,
+    matches: t.matches,
+    target: t.target,
+    counters: { packets: 0, bytes: 0 },
+  };
+}
+
+/** The rules a spec stands for: one per source × destination, sharing the spec's template. */
+export function instantiate(spec: RuleSpec): Rule[] {
+  return instantiateTemplate(templateOf(spec), spec.pos, spec.target?.pos);
 }
 
 /** The save texts a spec stands for (what -D and -C compare), without creating module state twice. */
 export function specTexts(spec: RuleSpec): string[] {
-  return instantiate(spec).map((r) => r.text);
+  const t = templateOf(spec);
+  return [partText(t, t), ...t.more.map((p) => partText(t, p))];
 }

@@ -1,18 +1,21 @@
 // The netfilter tables of one namespace (raw, mangle, nat, filter) with their built-in chains and policies, user
 // chains and counters, changed the way the kernel and iptables change them: every command is a transaction on a
-// copy of one table that is validated like the kernel validates a new ruleset (translate_table / nft's chain
-// validation: jump targets exist, no jump loop reachable from a built-in chain, every target and match allowed in
-// its table and in every hook that reaches it) and then swapped in, bumping `generation`. A table springs into
+// copy-on-write view of one table that is validated like the kernel validates a new ruleset (translate_table /
+// nft's chain validation: jump targets exist, no jump loop reachable from a built-in chain, every target and match
+// allowed in its table and in every hook that reaches it) and then takes effect at once, bumping `generation`. A
+// commit writes only the chains the transaction replaced, created or deleted into the table's map (chain objects
+// themselves are never changed once live), and tells observers which ones. A table springs into
 // existence on the first command that writes it (as with iptables-nft; -L, -F, -Z and -C do not create it).
 // Rules keep their counter objects across commits, so counts survive unrelated changes.
 
 import { IptablesError } from './errors.js';
 import { KNOWN_TARGETS } from './ext.js';
 import type { NfacctStore } from './matches/nfacct.js';
-import { MAX_CHAIN_NAME, makeRule } from './rule-spec.js';
+import { MAX_CHAIN_NAME, makeRule, sameRules } from './rule-spec.js';
 import { JumpTarget } from './targets/standard.js';
+import { carryIndex } from './traverse.js';
 import { BUILTIN_CHAINS, type Chain, type Policy, type Rule, type SrcPos, type TableName } from './types.js';
-import { type ValidatedTable, validateTable } from './validate.js';
+import { carrySummary, type ValidatedTable, validateTable } from './validate.js';
 
 export interface TableState {
   readonly name: TableName;
@@ -52,7 +55,12 @@ export function checkChainName(name: string, pos?: SrcPos): void {
 }
 
 function newChain(name: string, policy: Policy | null): Chain {
-  return { name, policy, rules: [], counters: { packets: 0, bytes: 0 } };
+  return { name, policy, rules: [], counters: { packets: 0, bytes: 0 }, summary: undefined, compiled: undefined };
+}
+
+/** A copy of `c` with `rules` (policy and policy counters shared; nothing derived from the old rules). */
+function withRules(c: Chain, rules: Rule[]): Chain {
+  return { name: c.name, policy: c.policy, rules, counters: c.counters, summary: undefined, compiled: undefined };
 }
 
 function freshTable(name: TableName): TableState {
@@ -62,36 +70,122 @@ function freshTable(name: TableName): TableState {
 }
 
 /**
- * A working copy of one table. Chains are copied (their rule arrays too) but rules and counter objects are shared
- * with the live table until `commit` swaps the copy in.
+ * A transaction's change to the table it began on: chains created or replaced, chains deleted, and of the changed
+ * ones those the table had before (replaced, or deleted and created again).
+ */
+export interface TableDelta {
+  changed: string[];
+  deleted: string[];
+  replaced: string[];
+}
+
+/** What a commit changed in a table: chains by name, or everything (a table rebuilt from scratch). */
+export type TableChange = { table: TableName; names: readonly string[] } | { table: TableName; names: null };
+
+/**
+ * A working copy of one table, copy-on-write: the live table's chains are shared until a command changes one
+ * (see `mut`), and the transaction records only the chains it replaced, deleted or created, so a command costs
+ * what it touches, not the whole table (kube-proxy's partial sync rewrites a few chains of a nat table with a
+ * hundred thousand). Rules and counter objects are shared with the live table. A transaction that renames a chain
+ * (which moves no chain but changes a name in place) or starts from an empty table keeps a whole map instead.
  */
 export class TableTxn {
-  readonly chains: Map<string, Chain>;
   exists: boolean;
   /** Counter resets applied only if the transaction commits. */
   private zeroes: { packets: number; bytes: number }[] = [];
+  /** Chains of `base` this transaction replaced (or deleted: null). */
+  private readonly over = new Map<string, Chain | null>();
+  /**
+   * Chains this transaction created, in creation order: they follow base's chains, as Map insertion puts them (a
+   * chain of base deleted and created again is here too, and null in `over`).
+   */
+  private readonly added = new Map<string, Chain>();
+  /** The whole working table, once the overlay cannot express it. */
+  private whole: Map<string, Chain> | null = null;
+  private count: number;
+  /** Chains this transaction already copied (its own, safe to change in place). */
+  private readonly owned = new Set<Chain>();
+  /** The chain the last `appendRule` wrote to (restore appends runs of rules to one chain). */
+  private lastAppend: Chain | null = null;
 
   constructor(
     readonly name: TableName,
     from: TableState,
+    /** The live table it started from, or null for a fresh one. */
+    private readonly base: ReadonlyMap<string, Chain>,
+    fresh: boolean,
   ) {
     this.exists = from.exists;
-    // Copy-on-write: the live chains are shared until a command changes one (see `mut`). Copying every chain and
-    // rule array on each command made one command cost the whole table, so a node's N-th pod paid for the N-1
-    // masquerade chains before it, and unchanged chains lost their compiled traversal index at every commit.
-    this.chains = new Map(from.chains);
+    this.count = base.size;
+    if (fresh) this.whole = new Map(base);
   }
 
-  /** Chains this transaction already copied (its own, safe to change in place). */
-  private readonly owned = new Set<Chain>();
+  /** The chain named `name` as this transaction sees it. */
+  get(name: string): Chain | undefined {
+    if (this.whole !== null) return this.whole.get(name);
+    const a = this.added.get(name);
+    if (a !== undefined) return a;
+    const o = this.over.get(name);
+    if (o !== undefined) return o === null ? undefined : o;
+    return this.base.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  get size(): number {
+    return this.whole !== null ? this.whole.size : this.count;
+  }
+
+  /** Chains in table order: the live table's (replaced ones in place, deleted ones gone), then created ones. */
+  *values(): IterableIterator<Chain> {
+    if (this.whole !== null) {
+      yield* this.whole.values();
+      return;
+    }
+    for (const [n, c] of this.base) {
+      const o = this.over.get(n);
+      if (o === undefined) yield c;
+      else if (o !== null) yield o;
+    }
+    yield* this.added.values();
+  }
+
+  private set(name: string, c: Chain): void {
+    this.lastAppend = null;
+    if (this.whole !== null) {
+      this.whole.set(name, c);
+      return;
+    }
+    if (this.added.has(name)) this.added.set(name, c);
+    else if (this.base.has(name) && this.over.get(name) !== null) this.over.set(name, c);
+    else {
+      this.added.set(name, c);
+      this.count++;
+    }
+  }
+
+  private remove(name: string): void {
+    this.lastAppend = null;
+    if (this.whole !== null) {
+      this.whole.delete(name);
+      return;
+    }
+    if (this.added.delete(name)) this.count--;
+    else if (this.base.has(name) && this.over.get(name) !== null) {
+      this.over.set(name, null);
+      this.count--;
+    }
+  }
 
   /** The chain, copied first if it is still the live table's, ready to be changed. */
   private mut(name: string, pos?: SrcPos): Chain {
     const c = this.chain(name, pos);
     if (this.owned.has(c)) return c;
-    const copy: Chain = { ...c, rules: [...c.rules] };
+    const copy = withRules(c, [...c.rules]);
     this.owned.add(copy);
-    this.chains.set(name, copy);
+    this.set(name, copy);
     return copy;
   }
 
@@ -100,7 +194,7 @@ export class TableTxn {
   }
 
   chain(name: string, pos?: SrcPos): Chain {
-    const c = this.chains.get(name);
+    const c = this.get(name);
     if (c === undefined) throw this.err(MSG.noChain, pos);
     return c;
   }
@@ -108,12 +202,27 @@ export class TableTxn {
   /** Rules jumping or going to `name`. */
   references(name: string): number {
     let n = 0;
-    for (const c of this.chains.values()) for (const r of c.rules) if (r.target?.jumpTo === name) n++;
+    for (const c of this.values()) for (const r of c.rules) if (r.target?.jumpTo === name) n++;
     return n;
   }
 
+  /** -A CHAIN with one rule; false (and nothing changed) when there is no such chain. */
+  appendRule(chain: string, rule: Rule): boolean {
+    let c = this.lastAppend;
+    if (c === null || c.name !== chain) {
+      const found = this.get(chain);
+      if (found === undefined) return false;
+      c = this.owned.has(found) ? found : this.mut(chain);
+      this.lastAppend = c;
+    }
+    c.rules.push(rule);
+    this.exists = true;
+    return true;
+  }
+
   append(chain: string, rules: readonly Rule[], pos?: SrcPos): void {
-    this.mut(chain, pos).rules.push(...rules);
+    const c = this.mut(chain, pos);
+    for (const r of rules) c.rules.push(r);
     this.exists = true;
   }
 
@@ -152,13 +261,37 @@ export class TableTxn {
     if (!this.chain(chain, pos).rules.some((r) => r.text === text)) throw this.err(MSG.badRule, pos);
   }
 
-  /** -N NAME. */
-  newChain(name: string, pos?: SrcPos): void {
+  /**
+   * iptables-restore's `:NAME` for a user chain: flushed when it exists, created (after the checks -N makes)
+   * when not. One lookup of the name instead of the several -F or -N would make.
+   */
+  declareChain(name: string, pos?: SrcPos): void {
+    const c = this.get(name);
+    if (c === undefined) {
+      this.newChain(name, pos, true);
+      return;
+    }
+    if (this.owned.has(c)) {
+      c.rules.length = 0;
+      return;
+    }
+    const copy = withRules(c, []);
+    this.owned.add(copy);
+    this.set(name, copy);
+  }
+
+  /** -N NAME (`absent`: the caller knows no chain has the name). */
+  newChain(name: string, pos?: SrcPos, absent = false): void {
     checkChainName(name, pos);
-    if (this.chains.has(name)) throw this.err(MSG.exists, pos);
+    if (!absent && this.has(name)) throw this.err(MSG.exists, pos);
     const c = newChain(name, null);
     this.owned.add(c);
-    this.chains.set(name, c);
+    if (absent && this.whole === null && !this.base.has(name)) {
+      // A name the live table never had: created at the end, as `set` would.
+      this.lastAppend = null;
+      this.added.set(name, c);
+      this.count++;
+    } else this.set(name, c);
     this.exists = true;
   }
 
@@ -170,10 +303,10 @@ export class TableTxn {
   /** -X [NAME]: one empty, unreferenced user chain, or every user chain (all or nothing). */
   deleteChain(name: string | undefined, pos?: SrcPos): void {
     if (name !== undefined) {
-      const c = this.chains.get(name);
+      const c = this.get(name);
       if (c === undefined || c.policy !== null) throw this.err(MSG.noChain, pos);
       this.deletable(c, pos);
-      this.chains.delete(name);
+      this.remove(name);
       return;
     }
     const users = this.userChains();
@@ -181,22 +314,39 @@ export class TableTxn {
       if (c.rules.length > 0) throw this.err(MSG.notEmpty, pos);
     }
     const doomed = new Set(users.map((c) => c.name));
-    for (const c of this.chains.values()) {
+    for (const c of this.values()) {
       if (doomed.has(c.name)) continue;
       for (const r of c.rules) if (r.target?.jumpTo && doomed.has(r.target.jumpTo)) throw this.err(MSG.links, pos);
     }
-    for (const n of doomed) this.chains.delete(n);
+    for (const n of doomed) this.remove(n);
   }
 
   /** -F [NAME]. */
   flush(name: string | undefined, pos?: SrcPos): void {
-    if (name !== undefined) this.mut(name, pos).rules.length = 0;
-    else for (const [n, c] of this.chains) if (c.rules.length > 0) this.mut(n).rules.length = 0;
+    if (name !== undefined) {
+      this.empty(name, pos);
+      return;
+    }
+    const full: string[] = [];
+    for (const c of this.values()) if (c.rules.length > 0) full.push(c.name);
+    for (const n of full) this.empty(n);
+  }
+
+  /** The chain without rules (a flushed live chain is replaced by an empty copy, not copied and cleared). */
+  private empty(name: string, pos?: SrcPos): void {
+    const c = this.chain(name, pos);
+    if (this.owned.has(c)) {
+      c.rules.length = 0;
+      return;
+    }
+    const copy = withRules(c, []);
+    this.owned.add(copy);
+    this.set(name, copy);
   }
 
   /** -Z [NAME [N]]: counters are reset when the transaction commits. */
   zero(name: string | undefined, rulenum: number | undefined, pos?: SrcPos): void {
-    const chains = name !== undefined ? [this.chain(name, pos)] : [...this.chains.values()];
+    const chains = name !== undefined ? [this.chain(name, pos)] : [...this.values()];
     for (const c of chains) {
       if (rulenum !== undefined) {
         const r = c.rules[rulenum - 1];
@@ -211,7 +361,7 @@ export class TableTxn {
 
   /** -P NAME POLICY. */
   setPolicy(name: string, policy: string, pos?: SrcPos, counters?: { packets: number; bytes: number }): void {
-    const live = this.chains.get(name);
+    const live = this.get(name);
     if (live === undefined || live.policy === null) throw this.err(MSG.builtin, pos);
     if (policy !== 'ACCEPT' && policy !== 'DROP') throw this.err(MSG.policy, pos);
     const c = this.mut(name, pos);
@@ -222,22 +372,40 @@ export class TableTxn {
 
   /** -E OLD NEW: rules that jump to OLD jump to NEW afterwards (the kernel refers to chains, not names). */
   rename(from: string, to: string, pos?: SrcPos, toPos?: SrcPos): void {
-    const c = this.chains.get(from);
+    const c = this.get(from);
     if (c === undefined || c.policy !== null) throw this.err(MSG.noChain, pos);
     checkChainName(to, toPos ?? pos);
-    if (this.chains.has(to)) throw this.err(MSG.fileExists, toPos ?? pos);
-    const entries = [...this.chains.entries()].map(([n, ch]): [string, Chain] =>
-      n === from ? [to, { ...ch, name: to }] : [n, ch],
-    );
-    this.chains.clear();
-    for (const [n, ch] of entries) this.chains.set(n, ch);
-    for (const [n, live] of this.chains) {
+    if (this.has(to)) throw this.err(MSG.fileExists, toPos ?? pos);
+    // The renamed chain keeps its place: only a whole map can say that.
+    const whole = new Map<string, Chain>();
+    for (const ch of this.values()) {
+      if (ch.name !== from) whole.set(ch.name, ch);
+      else {
+        const renamed = { ...ch, name: to };
+        if (this.owned.has(ch)) this.owned.add(renamed);
+        whole.set(to, renamed);
+      }
+    }
+    this.whole = whole;
+    this.lastAppend = null;
+    for (const [n, live] of whole) {
       if (!live.rules.some((r) => r.target?.jumpTo === from)) continue;
       const ch = this.mut(n);
       ch.rules = ch.rules.map((r) => {
         if (r.target?.jumpTo !== from) return r;
-        const { text: _text, ...rest } = r;
-        return makeRule({ ...rest, target: new JumpTarget(to, r.target.goto === true) });
+        // The rewritten rule has no `-j` word of its own (errors about it point at the rule).
+        return makeRule({
+          src: r.src,
+          dst: r.dst,
+          inIface: r.inIface,
+          outIface: r.outIface,
+          proto: r.proto,
+          fragment: r.fragment,
+          matches: r.matches,
+          target: new JumpTarget(to, r.target.goto === true),
+          counters: r.counters,
+          ...(r.pos ? { pos: r.pos } : {}),
+        });
       });
     }
     this.exists = true;
@@ -245,12 +413,12 @@ export class TableTxn {
 
   /** Built-in chains in hook order, then user chains sorted by name, as iptables lists and saves them. */
   ordered(): Chain[] {
-    const builtins = BUILTIN_CHAINS[this.name].map((n) => this.chains.get(n)!);
+    const builtins = BUILTIN_CHAINS[this.name].map((n) => this.get(n)!);
     return [...builtins, ...this.userChains()];
   }
 
   userChains(): Chain[] {
-    return [...this.chains.values()]
+    return [...this.values()]
       .filter((c) => c.policy === null)
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
@@ -258,6 +426,44 @@ export class TableTxn {
   /** Counter resets queued by -Z, applied at commit. */
   pendingZeroes(): readonly { packets: number; bytes: number }[] {
     return this.zeroes;
+  }
+
+  /**
+   * The chains changed and deleted relative to the live table the transaction began on, or null when it keeps a
+   * whole map (the change is then found by comparing).
+   */
+  delta(): TableDelta | null {
+    if (this.whole !== null) return null;
+    const changed: string[] = [];
+    const deleted: string[] = [];
+    const replaced: string[] = [];
+    for (const [n, c] of this.over) {
+      if (c !== null) {
+        if (c !== this.base.get(n)) {
+          changed.push(n);
+          replaced.push(n);
+        }
+      } else if (!this.added.has(n)) deleted.push(n);
+      else replaced.push(n);
+    }
+    for (const n of this.added.keys()) changed.push(n);
+    return { changed, deleted, replaced };
+  }
+
+  /** Makes `live` (the map this transaction began on, or any map for a fresh one) hold the working table. */
+  applyTo(live: Map<string, Chain>): void {
+    if (this.whole !== null) {
+      if (this.whole === live) return;
+      live.clear();
+      for (const [n, c] of this.whole) live.set(n, c);
+      return;
+    }
+    for (const [n, c] of this.over) {
+      if (c === null) live.delete(n);
+      else live.set(n, c);
+    }
+    // A chain deleted and created again moves to the end, as it would in a copied Map.
+    for (const [n, c] of this.added) live.set(n, c);
   }
 }
 
@@ -277,6 +483,10 @@ export class NetfilterState {
   private validated: Partial<Record<TableName, ValidatedTable>> = {};
   readonly nfacct: NfacctStore | undefined;
   private readonly fullValidation: boolean;
+  /** Commits per table, and the count each open transaction began at. */
+  private readonly versions: Record<TableName, number> = { raw: 0, mangle: 0, nat: 0, filter: 0 };
+  private readonly began = new WeakMap<TableTxn, number>();
+  private readonly observers: ((change: TableChange) => void)[] = [];
 
   constructor(opts: NetfilterStateOptions = {}) {
     this.tables = {
@@ -321,30 +531,66 @@ export class NetfilterState {
 
   /** A working copy of `table`; nothing changes until `commit`. */
   begin(table: TableName): TableTxn {
-    return new TableTxn(table, this.tables[table]);
+    const t = this.tables[table];
+    const txn = new TableTxn(table, t, t.chains, false);
+    this.began.set(txn, this.versions[table]);
+    return txn;
   }
 
   /** A fresh empty table of the same name (what iptables-restore starts from without --noflush). */
   beginEmpty(table: TableName): TableTxn {
-    const txn = new TableTxn(table, freshTable(table));
+    const fresh = freshTable(table);
+    const txn = new TableTxn(table, fresh, fresh.chains, true);
     txn.exists = true;
     return txn;
   }
 
-  /** Validates the working copy like the kernel and swaps it in; throws IptablesError and changes nothing if refused. */
+  /** Tells `fn` which chains every later commit changed (netfilter recompiles only those). */
+  observe(fn: (change: TableChange) => void): void {
+    this.observers.push(fn);
+  }
+
+  /** Validates the working copy like the kernel and makes it live; throws IptablesError and changes nothing if refused. */
   commit(txn: TableTxn, where?: { restore?: boolean; line?: number }): void {
+    const live = this.tables[txn.name];
+    const began = this.began.get(txn);
+    // A transaction records what it changed against the table it began on, which it then changes in place: one
+    // that began before another commit would apply its changes to a table it never saw.
+    if (began !== undefined && began !== this.versions[txn.name])
+      throw new Error(`transaction on table ${txn.name} began before the last commit of that table`);
+    const delta = began === undefined ? null : (txn.delta() ?? diff(live.chains, txn));
+    if (delta !== null) {
+      // A chain written again with the rules it had (kube-proxy's KUBE-SERVICES on every sync) keeps what was
+      // worked out from them.
+      for (const n of delta.replaced) {
+        const old = live.chains.get(n);
+        const cur = txn.get(n);
+        if (old === undefined || cur === undefined || cur === old || !sameRules(old.rules, cur.rules)) continue;
+        carrySummary(old, cur);
+        carryIndex(old, cur);
+      }
+    }
+    const prev = this.fullValidation || delta === null ? null : (this.validated[txn.name] ?? null);
     this.validated[txn.name] = validateTable(
       txn.name,
-      txn.chains,
+      txn,
       { nfacct: this.nfacct, ...(where ?? {}) },
-      this.fullValidation ? null : (this.validated[txn.name] ?? null),
+      prev === null || delta === null ? null : { prev, old: live.chains, ...delta },
     );
     for (const c of txn.pendingZeroes()) {
       c.packets = 0;
       c.bytes = 0;
     }
-    this.tables[txn.name] = { name: txn.name, exists: txn.exists, chains: txn.chains };
+    txn.applyTo(live.chains);
+    live.exists = txn.exists;
+    this.versions[txn.name]++;
+    this.began.delete(txn);
     this.generation++;
+    const change: TableChange =
+      delta === null
+        ? { table: txn.name, names: null }
+        : { table: txn.name, names: [...delta.changed, ...delta.deleted] };
+    for (const fn of this.observers) fn(change);
   }
 
   /** Runs `fn` on a working copy of `table` and commits it. */
@@ -353,6 +599,24 @@ export class NetfilterState {
     fn(txn);
     this.commit(txn);
   }
+}
+
+/** The chains of `next` that differ from `old`, and those gone from it (a whole-map transaction's change). */
+function diff(old: ReadonlyMap<string, Chain>, next: TableTxn): TableDelta {
+  const changed: string[] = [];
+  const replaced: string[] = [];
+  let kept = 0;
+  for (const c of next.values()) {
+    const o = old.get(c.name);
+    if (o !== undefined) kept++;
+    if (o !== c) {
+      changed.push(c.name);
+      if (o !== undefined) replaced.push(c.name);
+    }
+  }
+  const deleted: string[] = [];
+  if (kept < old.size) for (const n of old.keys()) if (!next.has(n)) deleted.push(n);
+  return { changed, deleted, replaced };
 }
 
 /** iptables-save (nf_tables) prints tables in its own fixed order. */

@@ -2,9 +2,10 @@
 // count it; a terminating target ends the walk, a jump pushes a return point, a goto replaces the current chain,
 // RETURN or falling off a user chain returns, and falling off (or returning from) the built-in chain applies its
 // policy. First-match semantics are kept exactly, but the walk does not test every rule: each chain is compiled
-// (once per ruleset generation) into an index of the rules that can only match one destination address (`-d X/32`)
-// or one TCP/UDP destination port, so a packet visits, in order, only the rules keyed on its own address or port
-// plus the unkeyed ones — kube-proxy's KUBE-SERVICES with 10,000 services costs about what it costs with 10.
+// (once per chain object, and kept on it: commits are copy-on-write) into an index of the rules that can only match
+// one destination address (`-d X/32`) or one TCP/UDP destination port, so a packet visits, in order, only the rules
+// keyed on its own address or port plus the unkeyed ones — kube-proxy's KUBE-SERVICES with 10,000 services costs
+// about what it costs with 10. Short chains without keyed rules (most of kube-proxy's) share one index per length.
 
 import type { Chain, PacketCtx, Rule } from './types.js';
 
@@ -19,42 +20,103 @@ export type RuleEvent = (
   verdict: string,
 ) => void;
 
-interface Compiled {
-  unkeyed: Int32Array;
-  byDst: Map<number, Int32Array>;
-  byPort: Map<number, Int32Array>;
+/** A chain's rules indexed for traversal, kept on the chain (see Chain.compiled). */
+export interface CompiledChain {
+  /** Every rule is tested (none is keyed): valid for any chain of `len` rules, and shared by all of them. */
+  readonly all: boolean;
+  readonly index: ChainIndex | null;
+  /** The rule array (and its length) this was compiled from. */
+  readonly rules: readonly Rule[];
+  readonly len: number;
+  readonly unkeyed: Int32Array;
+  readonly byDst: ReadonlyMap<number, Int32Array>;
+  readonly byPort: ReadonlyMap<number, Int32Array>;
 }
 
 /** Exact-destination and exact-port keys a rule can be indexed under (null: must be tested for every packet). */
 export type RuleKeyFn = (rule: Rule) => { dst?: number; port?: number } | null;
 
-export class ChainIndex {
-  private cache = new WeakMap<Chain, { gen: number; rules: readonly Rule[]; len: number; c: Compiled }>();
+const NO_KEYS: ReadonlyMap<number, Int32Array> = new Map();
 
+/** 0, 1, …, n-1 for small n, shared by every chain whose rules are all unkeyed (most of kube-proxy's). */
+const identities: Int32Array[] = [];
+
+const allOf: CompiledChain[] = [];
+
+/** The shared index of a chain of `n` (at most 64) rules that are all tested. */
+function testAll(n: number): CompiledChain {
+  let c = allOf[n];
+  if (c === undefined) {
+    c = { all: true, index: null, rules: [], len: n, unkeyed: identity(n), byDst: NO_KEYS, byPort: NO_KEYS };
+    allOf[n] = c;
+  }
+  return c;
+}
+
+function identity(n: number): Int32Array {
+  if (n > 64) return Int32Array.from({ length: n }, (_, i) => i);
+  let a = identities[n];
+  if (a === undefined) {
+    a = Int32Array.from({ length: n }, (_, i) => i);
+    identities[n] = a;
+  }
+  return a;
+}
+
+export class ChainIndex {
   constructor(private readonly keyOf: RuleKeyFn) {}
 
-  get(chain: Chain, gen: number): Compiled {
-    const hit = this.cache.get(chain);
-    // A commit copies only the chains it changes (TableTxn is copy-on-write), so a chain object whose rule array is
-    // the one compiled is unchanged since: its index stays valid in later generations instead of being rebuilt.
-    if (hit && (hit.gen === gen || (hit.rules === chain.rules && hit.len === chain.rules.length))) return hit.c;
+  /**
+   * The chain's index. A commit copies only the chains it changes (TableTxn is copy-on-write), so a chain object
+   * whose rule array is the one compiled is unchanged since: its index stays valid in later generations. (`gen`,
+   * the ruleset generation, is no longer needed to tell.)
+   */
+  get(chain: Chain, _gen?: number): CompiledChain {
+    const hit = chain.compiled;
+    if (
+      hit !== undefined &&
+      hit.len === chain.rules.length &&
+      (hit.all || (hit.index === this && hit.rules === chain.rules))
+    )
+      return hit;
     const unkeyed: number[] = [];
-    const byDst = new Map<number, number[]>();
-    const byPort = new Map<number, number[]>();
-    chain.rules.forEach((r, i) => {
-      const k = this.keyOf(r);
-      if (k?.dst !== undefined) push(byDst, k.dst, i);
-      else if (k?.port !== undefined) push(byPort, k.port, i);
-      else unkeyed.push(i);
-    });
-    const c: Compiled = {
-      unkeyed: Int32Array.from(unkeyed),
-      byDst: freeze(byDst),
-      byPort: freeze(byPort),
+    let byDst: Map<number, number[]> | null = null;
+    let byPort: Map<number, number[]> | null = null;
+    const rules = chain.rules;
+    for (let i = 0; i < rules.length; i++) {
+      const k = this.keyOf(rules[i]!);
+      if (k?.dst !== undefined) {
+        byDst ??= new Map();
+        push(byDst, k.dst, i);
+      } else if (k?.port !== undefined) {
+        byPort ??= new Map();
+        push(byPort, k.port, i);
+      } else unkeyed.push(i);
+    }
+    if (byDst === null && byPort === null && rules.length <= 64) {
+      chain.compiled = testAll(rules.length);
+      return chain.compiled;
+    }
+    const c: CompiledChain = {
+      all: false,
+      index: this,
+      rules,
+      len: rules.length,
+      unkeyed: unkeyed.length === rules.length ? identity(rules.length) : Int32Array.from(unkeyed),
+      byDst: byDst === null ? NO_KEYS : freeze(byDst),
+      byPort: byPort === null ? NO_KEYS : freeze(byPort),
     };
-    this.cache.set(chain, { gen, rules: chain.rules, len: chain.rules.length, c });
+    chain.compiled = c;
     return c;
   }
+}
+
+/** Gives `to`, whose rules are those of `from` one for one, the index of `from` (rule numbers and keys agree). */
+export function carryIndex(from: Chain, to: Chain): void {
+  const c = from.compiled;
+  if (c === undefined || c.len !== from.rules.length || to.rules.length !== c.len) return;
+  if (c.all) to.compiled = c;
+  else if (c.rules === from.rules) to.compiled = { ...c, rules: to.rules };
 }
 
 function push(m: Map<number, number[]>, k: number, v: number): void {

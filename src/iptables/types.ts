@@ -9,6 +9,8 @@ import type { Skb } from '../netns/skb.js';
 import type { Nanos } from '../sim/events.js';
 import type { Rng } from '../sim/rng.js';
 import type { Ipv4 } from '../wire/addr.js';
+import type { CompiledChain } from './traverse.js';
+import type { ChainSummary } from './validate.js';
 
 export type TableName = 'raw' | 'mangle' | 'nat' | 'filter';
 
@@ -145,6 +147,11 @@ export interface Match {
   print?(numeric: boolean): string;
   /** Hooks the match is valid in (undefined = any), checked at load like the kernel's hook masks. */
   readonly hooks?: readonly NfHook[];
+  /**
+   * The instance keeps per-rule state (a token bucket, an nth counter), so every rule needs its own. Instances
+   * without it never change after creation and are shared by the rules made from one parsed line.
+   */
+  readonly perRuleState?: boolean;
 }
 
 export type TargetResult =
@@ -214,6 +221,8 @@ export interface Rule {
   /** iptables-save text after `-A CHAIN ` (so `-A ${chain} ${text}` is the saved line). */
   text: string;
   pos?: SrcPos;
+  /** The `-j`/`-g` word (commit errors about the target point there). */
+  targetPos?: SrcPos;
 }
 
 export type Policy = 'ACCEPT' | 'DROP';
@@ -224,4 +233,10 @@ export interface Chain {
   policy: Policy | null;
   rules: Rule[];
   counters: { packets: number; bytes: number };
+  /**
+   * What validation and traversal derived from `rules`, kept on the chain (a side table costs more for a hundred
+   * thousand chains). Each records the rule array it came from: a chain whose rules changed derives them again.
+   */
+  summary?: ChainSummary | undefined;
+  compiled?: CompiledChain | undefined;
 }

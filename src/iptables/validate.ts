@@ -9,6 +9,8 @@
 // table re-reads only those. Such a small commit is also checked incrementally from the last table that passed
 // (reach and loops recomputed only below the chains whose jumps changed), with the same verdict and message as a
 // full check, which runs whenever the change is large or anything is refused (test/iptables/validate-incremental).
+// The full check numbers the chains and walks the jump graph as arrays. A chain written again with the same rules
+// (kube-proxy's KUBE-SERVICES on every partial sync) is given the summary of the one it replaces (carrySummary).
 
 import type { NfHook } from '../netns/hooks.js';
 import { IptablesError } from './errors.js';
@@ -57,8 +59,9 @@ function hooksOf(bits: number): NfHook[] {
 
 const ALL_HOOKS = 31;
 
-/** What validation needs of one chain, computed once per chain object. */
-interface ChainSummary {
+/** What validation needs of one chain, computed once per chain object (and kept on it). */
+export interface ChainSummary {
+  readonly table: TableName;
   readonly rules: readonly Rule[];
   readonly len: number;
   /** Jump/goto targets in order of first use. */
@@ -68,25 +71,63 @@ interface ChainSummary {
   /** A target refuses this table. */
   readonly badTable: boolean;
   readonly nfacct: readonly string[];
+  /**
+   * A rule needs connection tracking (a NAT target, a conntrack/state/connmark match, …): the kernel turns it on
+   * for the namespace when such a rule is loaded (nf_ct_netns_get in the extension's checkentry).
+   */
+  readonly conntrack: boolean;
 }
 
-const summaries = new WeakMap<Chain, ChainSummary>();
+/** Extensions that need connection tracking. */
+const CONNTRACK_MATCHES: ReadonlySet<string> = new Set(['conntrack', 'state', 'connmark']);
+const CONNTRACK_TARGETS: ReadonlySet<string> = new Set([
+  'DNAT',
+  'SNAT',
+  'MASQUERADE',
+  'REDIRECT',
+  'CONNMARK',
+  'NOTRACK',
+  'CT',
+]);
+
+const NONE: string[] = [];
+
+/** The summary of a chain of `table`, made if the chain has none for its rules. */
+export function chainSummary(c: Chain, table: TableName): ChainSummary {
+  return summarise(c, table);
+}
+
+/**
+ * Gives `to`, whose rules do what the rules of `from` do one for one (kube-proxy rewrites KUBE-SERVICES unchanged on
+ * every sync), the summary of `from` instead of one made again.
+ */
+export function carrySummary(from: Chain, to: Chain): void {
+  const s = from.summary;
+  if (s === undefined || s.rules !== from.rules || s.len !== from.rules.length) return;
+  to.summary = { ...s, rules: to.rules, len: to.rules.length };
+}
 
 function summarise(c: Chain, table: TableName): ChainSummary {
-  const hit = summaries.get(c);
-  if (hit !== undefined && hit.rules === c.rules && hit.len === c.rules.length) return hit;
-  const jumps: string[] = [];
-  const seen = new Set<string>();
-  const nfacct: string[] = [];
+  const hit = c.summary;
+  if (hit !== undefined && hit.rules === c.rules && hit.len === c.rules.length && hit.table === table) return hit;
+  let jumps: string[] = [];
+  // Short lists are searched; a long one (KUBE-SERVICES) gets a set.
+  let seen: Set<string> | null = null;
+  let nfacct: string[] = [];
   let mask = ALL_HOOKS;
   let badTable = false;
+  let conntrack = false;
   for (const r of c.rules) {
     const t = r.target;
     if (t !== null) {
+      if (CONNTRACK_TARGETS.has(t.name)) conntrack = true;
       const to = t.jumpTo;
-      if (to !== undefined && !seen.has(to)) {
-        seen.add(to);
-        jumps.push(to);
+      if (to !== undefined) {
+        if (seen === null && jumps.length >= 16) seen = new Set(jumps);
+        if (seen === null ? !jumps.includes(to) : !seen.has(to)) {
+          seen?.add(to);
+          jumps.push(to);
+        }
       }
       if (t.tables && !t.tables.includes(table)) badTable = true;
       if (t.hooks) mask &= allowed(t.hooks);
@@ -94,10 +135,13 @@ function summarise(c: Chain, table: TableName): ChainSummary {
     for (const m of r.matches) {
       if (m.hooks) mask &= allowed(m.hooks);
       if (m instanceof NfacctMatch) nfacct.push(m.acct);
+      if (CONNTRACK_MATCHES.has(m.name)) conntrack = true;
     }
   }
-  const sum = { rules: c.rules, len: c.rules.length, jumps, allowed: mask, badTable, nfacct };
-  summaries.set(c, sum);
+  if (jumps.length === 0) jumps = NONE;
+  if (nfacct.length === 0) nfacct = NONE;
+  const sum = { table, rules: c.rules, len: c.rules.length, jumps, allowed: mask, badTable, nfacct, conntrack };
+  c.summary = sum;
   return sum;
 }
 
@@ -105,11 +149,7 @@ function summarise(c: Chain, table: TableName): ChainSummary {
  * The hooks each chain is reached from, as a bit set per chain, following jumps and gotos from the built-in
  * chains.
  */
-function reachingHookBits(
-  table: TableName,
-  chains: ReadonlyMap<string, Chain>,
-  sum: (c: Chain) => ChainSummary,
-): Map<string, number> {
+function reachingHookBits(table: TableName, chains: ChainSet, sum: (c: Chain) => ChainSummary): Map<string, number> {
   const out = new Map<string, number>();
   for (const hook of BUILTIN_CHAINS[table]) {
     const bit = HOOK_BIT[hook];
@@ -139,47 +179,6 @@ export function reachingHooks(table: TableName, chains: ReadonlyMap<string, Chai
   return out;
 }
 
-/**
- * A chain path that ends where it started, reachable from a built-in chain, or null. Without a loop, `postOrder`
- * receives every reachable chain after all the chains it jumps to.
- */
-function findLoop(
-  table: TableName,
-  chains: ReadonlyMap<string, Chain>,
-  sum: (c: Chain) => ChainSummary,
-  postOrder: string[],
-): { path: string[]; rule: Rule } | null {
-  const state = new Map<string, 'active' | 'done'>();
-  const path: string[] = [];
-  const visit = (name: string): { path: string[]; rule: Rule } | null => {
-    state.set(name, 'active');
-    path.push(name);
-    const c = chains.get(name);
-    for (const to of c ? sum(c).jumps : []) {
-      if (!chains.has(to)) continue;
-      const s = state.get(to);
-      if (s === 'active') {
-        const rule = c!.rules.find((r) => r.target?.jumpTo === to)!;
-        return { path: [...path.slice(path.indexOf(to)), to], rule };
-      }
-      if (s === undefined) {
-        const found = visit(to);
-        if (found) return found;
-      }
-    }
-    path.pop();
-    state.set(name, 'done');
-    postOrder.push(name);
-    return null;
-  };
-  for (const hook of BUILTIN_CHAINS[table]) {
-    if (state.has(hook)) continue;
-    const found = visit(hook);
-    if (found) return found;
-  }
-  return null;
-}
-
 /** Allowed-hook bits per hook list, so each rule's check is one AND. */
 const allowedBits = new WeakMap<readonly NfHook[], number>();
 
@@ -195,49 +194,45 @@ function allowed(hooks: readonly NfHook[]): number {
 /** How many commits were validated each way (for tests and benchmarks). */
 export const validationStats = { incremental: 0, full: 0 };
 
+/** The chains of a table as a commit would leave them, in table order. */
+export interface ChainSet {
+  readonly size: number;
+  get(name: string): Chain | undefined;
+  has(name: string): boolean;
+  values(): Iterable<Chain>;
+}
+
 /** A table that passed validation, with the hooks each reachable chain is reached from. */
 export interface ValidatedTable {
-  readonly chains: ReadonlyMap<string, Chain>;
   /** Hook bits of every reachable chain. Updated in place by the next successful incremental check. */
   readonly reach: Map<string, number>;
   /**
    * Per chain, how many chains jumping to it are reached from each hook (index = bit position). Updated in place
    * by the next incremental check, which clears `valid` while it works.
    */
-  readonly counts: { map: Map<string, Int32Array>; valid: boolean };
+  readonly counts: { map: Map<string, number[]>; valid: boolean };
 }
 
-function bump(counts: Map<string, Int32Array>, to: string, bits: number, by: 1 | -1): void {
+function bump(counts: Map<string, number[]>, to: string, bits: number, by: 1 | -1): void {
   if (bits === 0) return;
   let a = counts.get(to);
   if (a === undefined) {
-    a = new Int32Array(5);
+    // Five small integers: cheaper than a typed array for a hundred thousand chains.
+    a = [0, 0, 0, 0, 0];
     counts.set(to, a);
   }
   for (let h = 0; h < 5; h++) if ((bits & (1 << h)) !== 0) a[h]! += by;
 }
 
-function bitsOfCounts(a: Int32Array | undefined): number {
+function bitsOfCounts(a: number[] | undefined): number {
   if (a === undefined) return 0;
   let b = 0;
   for (let h = 0; h < 5; h++) if (a[h]! > 0) b |= 1 << h;
   return b;
 }
 
-function buildCounts(
-  chains: ReadonlyMap<string, Chain>,
-  reach: ReadonlyMap<string, number>,
-  sum: (c: Chain) => ChainSummary,
-): Map<string, Int32Array> {
-  const counts = new Map<string, Int32Array>();
-  for (const [name, bits] of reach) {
-    const c = chains.get(name);
-    if (c !== undefined) for (const to of sum(c).jumps) if (chains.has(to)) bump(counts, to, bits, 1);
-  }
-  return counts;
-}
-
 function sameJumps(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   if (a.length === 0) return true;
   const set = new Set(a);
@@ -255,31 +250,35 @@ function sameJumps(a: readonly string[], b: readonly string[]): boolean {
  */
 function validateIncremental(
   table: TableName,
-  chains: ReadonlyMap<string, Chain>,
-  prev: ValidatedTable,
+  chains: ChainSet,
+  since: SinceValidated,
   opts: ValidateOptions,
 ): ValidatedTable | null {
+  const { prev, deleted } = since;
+  const oldChains = since.old;
   const sum = (c: Chain) => summarise(c, table);
+  if (since.changed.length + deleted.length > chains.size / 8) return null;
   const changed: Chain[] = [];
   const roots = new Set<string>();
-  let added = 0;
-  for (const [name, c] of chains) {
-    const old = prev.chains.get(name);
-    if (old === c) continue;
+  for (const name of since.changed) {
+    const c = chains.get(name)!;
+    const old = oldChains.get(name);
     changed.push(c);
-    if (old === undefined) added++;
     if (old === undefined || !sameJumps(sum(old).jumps, sum(c).jumps)) roots.add(name);
   }
-  const deleted: string[] = [];
-  if (prev.chains.size > chains.size - added)
-    for (const name of prev.chains.keys()) if (!chains.has(name)) deleted.push(name);
-  if (changed.length + deleted.length > chains.size / 8) return null;
-  for (const c of changed) for (const to of sum(c).jumps) if (!chains.has(to)) return null;
+  // A chain that jumps where it jumped before jumped to chains that existed (the table passed): only a deleted one
+  // can be missing now.
+  const gone = deleted.length === 0 ? null : new Set(deleted);
+  for (const c of changed) {
+    if (roots.has(c.name)) {
+      for (const to of sum(c).jumps) if (!chains.has(to)) return null;
+    } else if (gone !== null) for (const to of sum(c).jumps) if (gone.has(to)) return null;
+  }
   if (!prev.counts.valid) return null;
   // Chains whose reach may differ: below the roots in the new graph, and below the roots and the deleted chains
   // in the old one (a chain below only in the old graph jumps where it jumped before).
   const below = new Set<string>();
-  const walk = (from: Iterable<string>, graph: ReadonlyMap<string, Chain>) => {
+  const walk = (from: Iterable<string>, graph: ChainSet) => {
     const seen = new Set<string>();
     const stack = [...from];
     while (stack.length > 0) {
@@ -293,8 +292,8 @@ function validateIncremental(
   };
   walk(roots, chains);
   walk(
-    [...roots, ...deleted].filter((n) => prev.chains.has(n)),
-    prev.chains,
+    [...roots, ...deleted].filter((n) => oldChains.has(n)),
+    oldChains,
   );
   if (below.size > chains.size / 4) return null;
   // Below the roots the new graph must be acyclic (any new loop passes through a changed edge); post-order gives
@@ -331,11 +330,11 @@ function validateIncremental(
   const oldBits = (n: string) => prev.reach.get(n) ?? 0;
   // Edges that went away stop counting with the hooks their source had.
   for (const name of [...roots, ...deleted]) {
-    const old = prev.chains.get(name);
+    const old = oldChains.get(name);
     if (old === undefined) continue;
     const cur = chains.get(name);
     const curSet = new Set(cur ? sum(cur).jumps : []);
-    for (const to of sum(old).jumps) if (!curSet.has(to) && prev.chains.has(to)) bump(counts, to, oldBits(name), -1);
+    for (const to of sum(old).jumps) if (!curSet.has(to) && oldChains.has(to)) bump(counts, to, oldBits(name), -1);
   }
   for (const name of deleted) counts.delete(name);
   const builtin = new Set<string>(BUILTIN_CHAINS[table]);
@@ -349,7 +348,7 @@ function validateIncremental(
       moved.push(name);
       delta.set(name, bits);
     }
-    const old = roots.has(name) ? prev.chains.get(name) : undefined;
+    const old = roots.has(name) ? oldChains.get(name) : undefined;
     const oldSet = old !== undefined ? new Set(sum(old).jumps) : null;
     for (const to of sum(chains.get(name)!).jumps) {
       if (!chains.has(to)) continue;
@@ -375,7 +374,17 @@ function validateIncremental(
     else reach.set(name, bits);
   }
   countsRef.valid = true;
-  return { chains, reach, counts: countsRef };
+  return { reach, counts: countsRef };
+}
+
+/** The table that passed last, and what the commit being checked changed in it. */
+export interface SinceValidated {
+  prev: ValidatedTable;
+  /** The chains as they passed. */
+  old: ReadonlyMap<string, Chain>;
+  /** Chains created or replaced (a different chain object under the name), and chains deleted. */
+  changed: readonly string[];
+  deleted: readonly string[];
 }
 
 /**
@@ -384,43 +393,68 @@ function validateIncremental(
  */
 export function validateTable(
   table: TableName,
-  chains: ReadonlyMap<string, Chain>,
+  chains: ChainSet,
   opts: ValidateOptions = {},
-  prev: ValidatedTable | null = null,
+  since: SinceValidated | null = null,
 ): ValidatedTable {
-  if (prev !== null) {
-    const quick = validateIncremental(table, chains, prev, opts);
+  if (since !== null) {
+    const quick = validateIncremental(table, chains, since, opts);
     if (quick !== null) {
       validationStats.incremental++;
       return quick;
     }
   }
   validationStats.full++;
-  const sum = (c: Chain) => summarise(c, table);
+  // The whole table as a graph over chain numbers (table order), each jump target looked up once.
+  const list: Chain[] = [];
+  const num = new Map<string, number>();
   for (const c of chains.values()) {
-    for (const to of sum(c).jumps) {
-      if (chains.has(to)) continue;
+    num.set(c.name, list.length);
+    list.push(c);
+  }
+  const n = list.length;
+  const sums: ChainSummary[] = new Array(n);
+  const first = new Int32Array(n + 1);
+  const edges: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = list[i]!;
+    const s = summarise(c, table);
+    sums[i] = s;
+    first[i] = edges.length;
+    for (const to of s.jumps) {
+      const j = num.get(to);
+      if (j !== undefined) {
+        edges.push(j);
+        continue;
+      }
       const r = c.rules.find((x) => x.target?.jumpTo === to)!;
       fail(`iptables: Chain '${to}' does not exist`, rulePos(r), opts);
     }
   }
-  const order: string[] = [];
-  const loop = findLoop(table, chains, sum, order);
+  first[n] = edges.length;
+  const order: number[] = [];
+  const loop = findLoopIn(table, list, num, first, edges, order);
   if (loop) {
     fail(`iptables: Too many levels of symbolic links (jump loop ${loop.path.join(' -> ')})`, rulePos(loop.rule), opts);
   }
   // The reachable graph is acyclic now: one pass in reverse post-order carries each chain's hooks to the chains it
   // jumps to, every edge once.
-  const reach = new Map<string, number>();
-  for (const hook of BUILTIN_CHAINS[table]) reach.set(hook, HOOK_BIT[hook]);
-  for (let i = order.length - 1; i >= 0; i--) {
-    const name = order[i]!;
-    const bits = reach.get(name) ?? 0;
-    for (const to of sum(chains.get(name)!).jumps) if (chains.has(to)) reach.set(to, (reach.get(to) ?? 0) | bits);
+  const bitsOf = new Int32Array(n);
+  for (const hook of BUILTIN_CHAINS[table]) {
+    const i = num.get(hook);
+    if (i !== undefined) bitsOf[i] = HOOK_BIT[hook];
   }
-  for (const c of chains.values()) {
-    const bits = reach.get(c.name) ?? 0;
-    const s = sum(c);
+  for (let k = order.length - 1; k >= 0; k--) {
+    const i = order[k]!;
+    const bits = bitsOf[i]!;
+    for (let e = first[i]!; e < first[i + 1]!; e++) bitsOf[edges[e]!]! |= bits;
+  }
+  const reach = new Map<string, number>();
+  for (let i = 0; i < n; i++) if (bitsOf[i] !== 0) reach.set(list[i]!.name, bitsOf[i]!);
+  for (let ci = 0; ci < n; ci++) {
+    const c = list[ci]!;
+    const bits = bitsOf[ci]!;
+    const s = sums[ci]!;
     const nfacctMissing = opts.nfacct !== undefined && s.nfacct.some((n) => !opts.nfacct!.objects.has(n));
     if (!s.badTable && (bits & ~s.allowed) === 0 && !nfacctMissing) continue;
     // Something is wrong in this chain: find the first offending rule, as the kernel reports it.
@@ -460,5 +494,63 @@ export function validateTable(
       }
     }
   }
-  return { chains, reach, counts: { map: buildCounts(chains, reach, sum), valid: true } };
+  // Per chain, how many chains jumping to it are reached from each hook.
+  const counts = new Map<string, number[]>();
+  for (let i = 0; i < n; i++) {
+    const bits = bitsOf[i]!;
+    if (bits === 0) continue;
+    for (let e = first[i]!; e < first[i + 1]!; e++) bump(counts, list[edges[e]!]!.name, bits, 1);
+  }
+  return { reach, counts: { map: counts, valid: true } };
+}
+
+/**
+ * findLoop over the numbered graph: the same depth-first walk from the built-in chains (in hook order, each
+ * chain's jumps in order), without recursion.
+ */
+function findLoopIn(
+  table: TableName,
+  list: readonly Chain[],
+  num: ReadonlyMap<string, number>,
+  first: Int32Array,
+  edges: readonly number[],
+  postOrder: number[],
+): { path: string[]; rule: Rule } | null {
+  // 0: not seen, 1: on the current path, 2: done.
+  const state = new Uint8Array(list.length);
+  const path: number[] = [];
+  const next: number[] = [];
+  for (const hook of BUILTIN_CHAINS[table]) {
+    const start = num.get(hook);
+    if (start === undefined || state[start] !== 0) continue;
+    state[start] = 1;
+    path.push(start);
+    next.push(first[start]!);
+    while (path.length > 0) {
+      const top = path.length - 1;
+      const i = path[top]!;
+      const e = next[top]!;
+      if (e < first[i + 1]!) {
+        next[top] = e + 1;
+        const to = edges[e]!;
+        if (state[to] === 1) {
+          const name = list[to]!.name;
+          const rule = list[i]!.rules.find((r) => r.target?.jumpTo === name)!;
+          const names = path.slice(path.indexOf(to)).map((k) => list[k]!.name);
+          return { path: [...names, name], rule };
+        }
+        if (state[to] === 0) {
+          state[to] = 1;
+          path.push(to);
+          next.push(first[to]!);
+        }
+        continue;
+      }
+      path.pop();
+      next.pop();
+      state[i] = 2;
+      postOrder.push(i);
+    }
+  }
+  return null;
 }

@@ -50,6 +50,8 @@ export function ipStr(a: number): string {
  * 10.0.0.0). A mask needs all four parts.
  */
 export function parseIpv4Loose(text: string, isMask = false): number | null {
+  const quick = plainDottedQuad(text, isMask);
+  if (quick >= 0) return quick;
   const parts = text.split('.');
   if (parts.length > 4 || parts.length === 0) return null;
   if (isMask && parts.length !== 4) return null;
@@ -64,6 +66,37 @@ export function parseIpv4Loose(text: string, isMask = false): number | null {
     }
     v = v * 256 + b;
   }
+  return v >>> 0;
+}
+
+/**
+ * The common spelling, read without splitting: one to four plain decimal parts (no leading zero) of at most 255,
+ * four for a mask. -1 for anything else, which the general reader then decides on.
+ */
+function plainDottedQuad(text: string, isMask: boolean): number {
+  let v = 0;
+  let parts = 0;
+  let i = 0;
+  const n = text.length;
+  while (parts < 4) {
+    const start = i;
+    let b = 0;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      b = b * 10 + (c - 48);
+      i++;
+    }
+    const len = i - start;
+    if (len === 0 || len > 3 || b > 255 || (len > 1 && text.charCodeAt(start) === 48)) return -1;
+    v = v * 256 + b;
+    parts++;
+    if (i === n) break;
+    if (text.charCodeAt(i) !== 46) return -1;
+    i++;
+  }
+  if (i !== n || (isMask && parts !== 4)) return -1;
+  for (; parts < 4; parts++) v *= 256;
   return v >>> 0;
 }
 

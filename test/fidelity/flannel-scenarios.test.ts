@@ -7,39 +7,35 @@
 // interleaving of the two nodes' packets only for ping steps, where every packet answers the one before it — in a
 // TCP exchange the server's data and FIN and the client's ACKs cross each other, so which node's packet comes
 // first is timing. The real cluster is lab-cluster.ts's, with flanneld's share taken from the emulated run so that
-// both carry the same MAC addresses: each node's flanneld operations (`flanneld.commands()`, the `ip`/`bridge`
-// ones: the flannel.1 device with its MAC, address, neighbour, FDB and route entries) replayed verbatim in the
-// node's namespace, its iptables rules (the FLANNEL-* chains and the jumps into them, from the emulated node's
-// iptables-save) loaded with iptables-restore, then each pod attached by the real bridge plugin with the delegate
-// configuration the emulated flannel CNI plugin saved for that container (there is no flannel plugin binary
-// here), then portmap as the list says. Transmit checksum offload is turned off on the nodes' eth0 (ethtool), so
-// the capture holds the checksums the wire would carry rather than the pseudo-header sum a veth passes along
-// (NOTES.md); it does not change what is sent otherwise.
+// both carry the same MAC addresses (startRealFlannel: each node's flanneld `ip`/`bridge` operations replayed
+// verbatim — the flannel.1 device with its MAC, address, neighbour, FDB and route entries — and its FLANNEL-*
+// rules from the emulated node's iptables-save loaded with iptables-restore), then each pod attached by the real
+// bridge plugin with the delegate configuration the emulated flannel CNI plugin saved for that container (there is
+// no flannel plugin binary here), then portmap as the list says. Transmit checksum offload is turned off on the
+// nodes' eth0 (ethtool), so the capture holds the checksums the wire would carry rather than the pseudo-header sum
+// a veth passes along (NOTES.md); it does not change what is sent otherwise.
 // Root only; skipped with a message when the lab, the plugins or ethtool are missing.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DATA_DIR } from '../../src/cni/plugins/flannel/conf.js';
-import { iptablesSave } from '../../src/iptables/index.js';
 import type { Kernel } from '../../src/netns/kernel.js';
 import { VxlanDev } from '../../src/netns/vxlan.js';
-import type { Flanneld } from '../../src/overlay/flannel/flanneld.js';
-import { flannelOf } from '../../src/scenario/cluster.js';
 import { loadScenario } from '../../src/scenario/loader.js';
 import { buildScenario, playStep, type StepOutcome, scenarioNs } from '../../src/scenario/runner.js';
-import type { Cluster, Scenario } from '../../src/scenario/types.js';
-import { type LabPrepareContext, runKernelLab, runOk } from '../../tools/kernel-lab/index.js';
-import { splitWords } from '../../tools/kernel-lab/shellwords.js';
+import type { Scenario } from '../../src/scenario/types.js';
+import { runKernelLab } from '../../tools/kernel-lab/index.js';
 import {
   buildRealCluster,
-  CMD_MS,
   clusterLabAvailability,
   emulatorPodIds,
   expectOutcomeAgrees,
   expectPodAddrsAgree,
+  flanneldOf,
   type Json,
   type PodIds,
+  savedDelegate,
+  startRealFlannel,
 } from './lab-cluster.js';
 import { labInput } from './lab-input.js';
 import { StepFrameSink, underlayView } from './underlay-frames.js';
@@ -69,61 +65,6 @@ function runEmulator(sc: Scenario, sink: StepFrameSink): { k: Kernel; outcomes: 
   });
   k.tracer.closeSinks();
   return { k, outcomes };
-}
-
-function flanneldOf(k: Kernel, node: string): Flanneld {
-  const d = flannelOf(k)?.flanneld(node);
-  if (!d) throw new Error(`the emulated cluster has no flanneld on ${node}`);
-  return d;
-}
-
-/** flannel's rules in an iptables-save dump: its chains and the rules that jump into them. */
-function flannelRules(save: string): string {
-  const out: string[] = [];
-  for (const line of save.split('\n')) {
-    if (line.startsWith('*') || line === 'COMMIT') out.push(line);
-    else if (line.startsWith(':FLANNEL-')) out.push(line);
-    else if (/^-A FLANNEL-|^-A \S+ .*-j FLANNEL-/.test(line)) out.push(line);
-  }
-  return `${out.join('\n')}\n`;
-}
-
-/** flanneld's share of the real nodes, taken from the emulated nodes. */
-async function startRealFlannel(c: Cluster, k: Kernel, ctx: LabPrepareContext): Promise<void> {
-  const { names, signal } = ctx;
-  const inNode = (ns: string, argv: string[], input?: string, what?: string) =>
-    runOk('ip', ['netns', 'exec', ns, ...argv], {
-      signal,
-      timeoutMs: CMD_MS,
-      ...(input !== undefined ? { input } : {}),
-      ...(what !== undefined ? { what } : {}),
-    });
-  for (const n of c.nodes) {
-    const ns = names.map(n.name);
-    await inNode(ns, ['ethtool', '-K', 'eth0', 'tx', 'off']);
-    const d = flanneldOf(k, n.name);
-    for (const op of d.log.ops) {
-      const argv = splitWords(op.cmd).map((w) => w.text);
-      // iptables operations come in below as the rules they left; a failed operation changed nothing.
-      if ((argv[0] !== 'ip' && argv[0] !== 'bridge') || op.error !== undefined) continue;
-      await inNode(ns, argv, undefined, `${n.name}: ${op.cmd}`);
-    }
-    await inNode(
-      ns,
-      ['iptables-restore', '--noflush'],
-      flannelRules(iptablesSave(d.ns)),
-      `${n.name}: iptables-restore`,
-    );
-  }
-}
-
-/** The delegate configuration the emulated flannel CNI plugin saved for the pod's container. */
-function savedDelegate(k: Kernel, node: string, ids: PodIds, plugin: Json): Json {
-  const dataDir = typeof plugin.dataDir === 'string' ? plugin.dataDir : DEFAULT_DATA_DIR;
-  const path = `${dataDir}/${ids.containerId}`;
-  const bytes = flanneldOf(k, node).fs.read(path);
-  if (bytes === undefined) throw new Error(`node ${node} has no ${path}`);
-  return JSON.parse(bytes) as Json;
 }
 
 describe.skipIf(!avail.ok)('emulator agrees with real Linux on a flannel VXLAN cluster', () => {

@@ -1,11 +1,12 @@
 // A scenario turned into tools/kernel-lab input: the setup command lines as written in the file (recovered from
 // each command's position, following `\` continuations and dropping a quoting character and trailing comments),
-// the listeners and the steps with addresses as text. Shared by the real-Linux fidelity tests.
+// the listeners and the steps with addresses as text (a step naming a Service must be resolved first: labStep
+// takes the address the step has). Shared by the real-Linux fidelity tests.
 
 import { readFileSync } from 'node:fs';
-import type { Scenario } from '../../src/scenario/types.js';
+import type { ProbeStep, Scenario } from '../../src/scenario/types.js';
 import { formatIpv4 } from '../../src/wire/addr.js';
-import type { LabInput } from '../../tools/kernel-lab/types.js';
+import type { LabInput, LabListener, LabStep } from '../../tools/kernel-lab/types.js';
 
 export function setupLines(sc: Scenario): { text: string }[] {
   const src = readFileSync(sc.file, 'utf8').split('\n');
@@ -18,38 +19,48 @@ export function setupLines(sc: Scenario): { text: string }[] {
   });
 }
 
+/** The scenario's own listeners. */
+export function labListeners(sc: Scenario): LabListener[] {
+  return sc.listen.map((l) => ({
+    ns: l.ns,
+    proto: l.proto,
+    port: l.port,
+    reply: l.reply,
+    ...(l.address !== undefined ? { address: formatIpv4(l.address) } : {}),
+  }));
+}
+
+/** One ping or connect step as the lab runs it: one attempt, to the step's address (a Service already resolved). */
+export function labStep(s: ProbeStep): LabStep {
+  return s.kind === 'ping'
+    ? {
+        kind: 'ping' as const,
+        from: s.from,
+        to: formatIpv4(s.to),
+        count: s.count,
+        size: s.size,
+        ...(s.ttl !== undefined ? { ttl: s.ttl } : {}),
+        ...(s.src !== undefined ? { src: formatIpv4(s.src) } : {}),
+        ...(s.df !== undefined ? { df: s.df } : {}),
+      }
+    : {
+        kind: 'connect' as const,
+        from: s.from,
+        to: formatIpv4(s.to),
+        port: s.port,
+        proto: s.proto,
+        payload: s.payload,
+        ...(s.src !== undefined ? { src: formatIpv4(s.src) } : {}),
+      };
+}
+
 export function labInput(sc: Scenario): LabInput {
   return {
     setup: setupLines(sc),
-    listen: sc.listen.map((l) => ({
-      ns: l.ns,
-      proto: l.proto,
-      port: l.port,
-      reply: l.reply,
-      ...(l.address !== undefined ? { address: formatIpv4(l.address) } : {}),
-    })),
+    listen: labListeners(sc),
     steps: sc.steps.map((s) => {
       if (s.kind === 'action') throw new Error(`${sc.file}: the kernel lab cannot replay '${s.action.kind}' steps`);
-      return s.kind === 'ping'
-        ? {
-            kind: 'ping' as const,
-            from: s.from,
-            to: formatIpv4(s.to),
-            count: s.count,
-            size: s.size,
-            ...(s.ttl !== undefined ? { ttl: s.ttl } : {}),
-            ...(s.src !== undefined ? { src: formatIpv4(s.src) } : {}),
-            ...(s.df !== undefined ? { df: s.df } : {}),
-          }
-        : {
-            kind: 'connect' as const,
-            from: s.from,
-            to: formatIpv4(s.to),
-            port: s.port,
-            proto: s.proto,
-            payload: s.payload,
-            ...(s.src !== undefined ? { src: formatIpv4(s.src) } : {}),
-          };
+      return labStep(s);
     }),
   };
 }

@@ -1,7 +1,9 @@
 // The scenario's listeners as real sockets: one python3 process per listener inside its lab namespace. TCP:
 // accept, read the request (one recv, up to 1 s), send the reply, close — so a client sees the server's FIN right
-// after the reply. UDP: recvfrom, sendto the reply, from the bound socket. Each server exits by itself after
-// its lifetime and is killed by the lab in any case; it prints `ready` once bound, so steps never race it.
+// after the reply. UDP: recvfrom, sendto the reply, from the bound socket. A reply holding `{peer}` gets the
+// client's address as this socket saw it (`ip:port`, from accept or recvfrom) in its place, so a server behind NAT
+// can tell which source reached it; a reply without it is sent as it is. Each server exits by itself after its
+// lifetime and is killed by the lab in any case; it prints `ready` once bound, so steps never race it.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { LabListener } from './types.js';
@@ -10,6 +12,8 @@ const SERVER_PY = `
 import socket, sys, time
 proto, port, reply, addr, life = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode(), sys.argv[4], float(sys.argv[5])
 end = time.monotonic() + life
+def answer(peer):
+    return reply.replace(b'{peer}', ('%s:%d' % (peer[0], peer[1])).encode())
 if proto == 'tcp':
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -26,20 +30,20 @@ while True:
     s.settimeout(left)
     try:
         if proto == 'tcp':
-            c, _ = s.accept()
+            c, peer = s.accept()
             c.settimeout(1.0)
             try:
                 c.recv(65536)
             except OSError:
                 pass
             try:
-                c.sendall(reply)
+                c.sendall(answer(peer))
             except OSError:
                 pass
             c.close()
         else:
             data, peer = s.recvfrom(65535)
-            s.sendto(reply, peer)
+            s.sendto(answer(peer), peer)
     except socket.timeout:
         break
 `;

@@ -15,7 +15,10 @@ export interface LabListener {
   ns: string;
   proto: 'tcp' | 'udp';
   port: number;
-  /** Sent back for every request (TCP: then the connection is closed). */
+  /**
+   * Sent back for every request (TCP: then the connection is closed). `{peer}` in it stands for the client's
+   * address and port as the server's socket saw them (`10.244.1.4:40112`).
+   */
   reply: string;
   /** Address to bind; all addresses when absent. */
   address?: string;

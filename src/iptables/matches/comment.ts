@@ -12,6 +12,8 @@ const MAX_BYTES = 255;
 
 /** Cuts `s` to at most `max` UTF-8 bytes without splitting a character. */
 export function truncateBytes(s: string, max: number): string {
+  // A UTF-16 code unit is at most three UTF-8 bytes.
+  if (s.length * 3 <= max) return s;
   const enc = new TextEncoder();
   if (enc.encode(s).length <= max) return s;
   let out = '';

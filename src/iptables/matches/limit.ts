@@ -38,6 +38,7 @@ export function rateText(avg: number): string {
 
 export class LimitMatch implements Match {
   readonly name = 'limit';
+  readonly perRuleState = true;
   private credit = 0;
   private prev: Nanos | null = null;
 

@@ -24,6 +24,8 @@ export class StatisticMatch implements Match {
   readonly name = 'statistic';
   /** Packets seen modulo `every` (nth mode), starting where --packet puts it. */
   private count: number;
+  /** nth mode counts packets per rule; random mode keeps nothing. */
+  readonly perRuleState: boolean;
 
   constructor(
     readonly mode: 'random' | 'nth',
@@ -34,6 +36,7 @@ export class StatisticMatch implements Match {
     readonly inv: boolean,
   ) {
     this.count = every - 1 - packet;
+    this.perRuleState = mode === 'nth';
   }
 
   matches(ctx: PacketCtx): boolean {
