@@ -157,6 +157,11 @@ function longName(tok: Arg): { name: string; inline?: Arg } {
 
 const LONG_EXACT = new Map(LONG.map(([n, id, arg]) => [n, { id, arg }]));
 
+/** `--NAME` is one of iptables' own long options (they win over a module's option of the same name). */
+export function isBuiltinLongOption(name: string): boolean {
+  return LONG_EXACT.has(name);
+}
+
 type LongHit = { kind: 'builtin'; id: string; arg: ArgKind } | { kind: 'ext'; opt: ExtOption };
 
 /** getopt_long: an exact name wins, else a prefix that names a single option (aliases of one option agree). */

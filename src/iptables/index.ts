@@ -7,7 +7,7 @@ import { argsOf } from './args.js';
 import { applyIptablesCommand, parseIptablesArgs } from './command.js';
 import { type CtFilter, formatConntrackList } from './conntrack/index.js';
 import { type NsNetfilter, netfilterOf } from './netfilter.js';
-import { applyRestore, parseRestore, type RestoreOptions } from './restore.js';
+import { type RestoreOptions, restoreInto } from './restore.js';
 import { formatSave, type SaveOptions } from './save.js';
 import type { SrcPos, TableName } from './types.js';
 
@@ -33,7 +33,7 @@ export function iptablesRestore(
   const st = nf.state;
   // Lines of chains that exist now are the ones a loader such as kube-proxy sends again on its next sync.
   const keep = (table: TableName, chain: string) => st.chain(table, chain) !== undefined;
-  applyRestore(st, parseRestore(text, opts.file ?? '<iptables-restore>', opts.firstLine ?? 1, opts, keep));
+  restoreInto(st, text, opts.file ?? '<iptables-restore>', opts.firstLine ?? 1, opts, keep);
   nf.sync();
 }
 

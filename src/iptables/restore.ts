@@ -12,9 +12,10 @@
 import { type Arg, failAt } from './args.js';
 import { applyToTxn, type IptablesCommand, parseIptablesArgs } from './command.js';
 import { IptablesError } from './errors.js';
+import { parseSavedRule } from './restore-fast.js';
 import { cachedRuleLine, cacheRuleLine } from './rule-cache.js';
 import { type RulePart, type RuleTemplate, ruleAtLine, ruleOf, templateOf } from './rule-spec.js';
-import { checkChainName, isBuiltin, type NetfilterState } from './state.js';
+import { checkChainName, isBuiltin, type NetfilterState, type TableTxn } from './state.js';
 import { type Rule, type SrcPos, TABLE_NAMES, type TableName } from './types.js';
 
 export interface RestoreOptions {
@@ -228,6 +229,16 @@ interface RestLine {
 /** Built-in chains that refuse `-o` (PREROUTING, INPUT) or `-i` (POSTROUTING, OUTPUT) in a rule. */
 const IFACE_CHECKED = new Set(['PREROUTING', 'INPUT', 'POSTROUTING', 'OUTPUT']);
 
+/** Receives a document's parts in order as `readRestore` reads them. */
+interface RestoreSink {
+  /** `*TABLE`. */
+  block(table: TableName, pos: SrcPos): void;
+  /** One line of the current block. */
+  op(op: RestoreOp): void;
+  /** The `COMMIT` ending the current block. */
+  commit(line: number): void;
+}
+
 /**
  * Parses an iptables-restore document. `first` is the file line of the text's first line, or a locator for text
  * embedded elsewhere (a YAML block). Throws IptablesError at the offending word. `keep` says which rule lines the
@@ -241,9 +252,36 @@ export function parseRestore(
   opts: RestoreOptions = {},
   keep: (table: TableName, chain: string) => boolean = () => true,
 ): RestorePlan {
-  const doc = new DocPlaces(text, file, first);
   const plan: RestorePlan = { file, noflush: opts.noflush ?? false, counters: opts.counters ?? false, blocks: [] };
   let block: RestoreBlock | null = null;
+  readRestore(text, file, first, plan.counters, keep, {
+    block(table, pos) {
+      block = { table, pos, ops: [], commitLine: 0 };
+    },
+    op(op) {
+      block!.ops.push(op);
+    },
+    commit(line) {
+      block!.commitLine = line;
+      plan.blocks.push(block!);
+      block = null;
+    },
+  });
+  return plan;
+}
+
+/** Reads a document, handing each part to `sink` as soon as it is parsed. */
+function readRestore(
+  text: string,
+  file: string,
+  first: number | Locator,
+  counters: boolean,
+  keep: (table: TableName, chain: string) => boolean,
+  sink: RestoreSink,
+): void {
+  const doc = new DocPlaces(text, file, first);
+  let table: TableName | null = null;
+  let lastChain = '';
   const end = text.length;
   let lineStart = 0;
   for (let li = 0; lineStart <= end; li++) {
@@ -260,24 +298,24 @@ export function parseRestore(
     const line = text.slice(start0, lineEnd);
     if (line.charCodeAt(0) === 35) continue;
     const lineNo = doc.lineNo(li, start0);
-    if (block !== null && line === 'COMMIT') {
-      block.commitLine = lineNo;
-      plan.blocks.push(block);
-      block = null;
+    if (table !== null && line === 'COMMIT') {
+      sink.commit(lineNo);
+      table = null;
       continue;
     }
-    if (line.startsWith('*') && block === null) {
+    if (line.startsWith('*') && table === null) {
       const name = /^\*([^ \t]*)/.exec(line)![1]!;
       const here = doc.at(li, start0, 0);
       if (name === '') throw new IptablesError(`iptables-restore: line ${lineNo} table name invalid`, here);
       if (!isTable(name))
         throw new IptablesError(`iptables-restore: line ${lineNo} table name '${name}' invalid`, doc.at(li, start0, 1));
-      block = { table: name, pos: here, ops: [], commitLine: 0 };
+      table = name;
+      sink.block(name, here);
       continue;
     }
-    if (block === null) throw new IptablesError(`iptables-restore: line ${lineNo} failed`, doc.at(li, start0, 0));
+    if (table === null) throw new IptablesError(`iptables-restore: line ${lineNo} failed`, doc.at(li, start0, 0));
     if (line.startsWith(':')) {
-      block.ops.push(chainLine(line, block.table, plan.counters, doc, li, start0, lineNo));
+      sink.op(chainLine(line, table, counters, doc, li, start0, lineNo));
       continue;
     }
     // `-A CHAIN REST`: REST may have been parsed before.
@@ -285,51 +323,74 @@ export function parseRestore(
     if (line.startsWith('-A ')) {
       let e = 3;
       while (e < line.length && !isSpace(line.charCodeAt(e)) && line.charCodeAt(e) !== 34) e++;
-      if (e > 3 && e - 3 <= PARAM_MAX && line.charCodeAt(3) !== 45 && line.charCodeAt(e) === 32)
-        rest = { chain: line.slice(3, e), at: e + 1, text: line.slice(e + 1), cache: true };
+      if (e > 3 && e - 3 <= PARAM_MAX && line.charCodeAt(3) !== 45 && line.charCodeAt(e) === 32) {
+        // Runs of lines append to one chain: the name read before is taken again (its hash is known already).
+        if (e - 3 !== lastChain.length || !line.startsWith(lastChain, 3)) lastChain = line.slice(3, e);
+        rest = { chain: lastChain, at: e + 1, text: line.slice(e + 1), cache: true };
+      }
     }
     // Lines of a chain the cache does not keep were not kept by an earlier load either: no lookup.
-    if (rest !== null && !keep(block.table, rest.chain)) rest.cache = false;
+    if (rest !== null && !keep(table, rest.chain)) rest.cache = false;
     if (rest?.cache) {
       const hit = cachedRuleLine(rest.text);
       if (hit !== undefined && !(hit.ifaceGiven && IFACE_CHECKED.has(rest.chain))) {
-        const targetAt = hit.targetOff < 0 ? -1 : rest.at + hit.targetOff;
-        block.ops.push(
-          doc.plain
-            ? {
-                kind: 'append',
-                chain: rest.chain,
-                template: hit,
-                line: lineNo,
-                file,
-                targetCol: targetAt < 0 ? -1 : targetAt + 1,
-              }
-            : {
-                kind: 'append',
-                chain: rest.chain,
-                template: hit,
-                line: lineNo,
-                file: null,
-                targetCol: -1,
-                pos: doc.at(li, start0, 0),
-                targetPos: targetAt < 0 ? undefined : doc.at(li, start0, targetAt),
-                chainPos: doc.at(li, start0, 3),
-              },
-        );
+        sink.op(appendOp(doc, li, start0, lineNo, rest, hit));
         continue;
       }
     }
+    // A line in iptables-save's own form is read without getopt (restore-fast.ts); others, and every refusal, by
+    // the full parser.
+    const saved = rest === null || process.env.PW_NOFAST ? null : parseSavedRule(rest.text, rest.chain);
+    if (saved !== null && rest !== null) {
+      const template = templateOf(saved.spec);
+      template.targetOff = saved.targetOff;
+      if (rest.cache) cacheRuleLine(rest.text, template);
+      sink.op(appendOp(doc, li, start0, lineNo, rest, template));
+      continue;
+    }
     const where = { doc, li, lineStart: start0 };
-    block.ops.push(commandLine(line, where, doc.at(li, start0, 0), block.table, plan.counters, rest));
+    sink.op(commandLine(line, where, doc.at(li, start0, 0), table, counters, rest));
   }
-  if (block !== null) {
+  if (table !== null) {
     const last = doc.locate(text.length);
     throw new IptablesError(`iptables-restore: COMMIT expected at line ${last.line + (text.endsWith('\n') ? 0 : 1)}`, {
       file,
       ...last,
     });
   }
-  return plan;
+}
+
+/** The op of `-A CHAIN REST` whose REST made `template`. */
+function appendOp(
+  doc: DocPlaces,
+  li: number,
+  lineStart: number,
+  lineNo: number,
+  rest: RestLine,
+  template: RuleTemplate,
+): RestoreOp {
+  const targetAt = template.targetOff < 0 ? -1 : rest.at + template.targetOff;
+  if (doc.plain) {
+    return {
+      kind: 'append',
+      chain: rest.chain,
+      template,
+      line: lineNo,
+      file: doc.file,
+      targetCol: targetAt < 0 ? -1 : targetAt + 1,
+    };
+  }
+  return {
+    kind: 'append',
+    chain: rest.chain,
+    template,
+    line: lineNo,
+    file: null,
+    targetCol: -1,
+    pos: doc.at(li, lineStart, 0),
+    targetPos: targetAt < 0 ? undefined : doc.at(li, lineStart, targetAt),
+    chainPos: doc.at(li, lineStart, 3),
+  };
 }
 
 /** Any other line of a table block: one iptables command (a `[p:b]` prefix sets the rule's counters). */
@@ -489,6 +550,42 @@ function restoreError(e: unknown, line: number): never {
   throw e;
 }
 
+/** Applies one line of a block of `table` to its transaction; errors say `iptables-restore: line N failed`. */
+function applyOp(txn: TableTxn, table: TableName, op: RestoreOp): void {
+  try {
+    if (op.kind === 'chain') {
+      if (isBuiltin(table, op.name)) {
+        // `-` keeps the policy (iptables-save prints user chains that way; nf_tables accepts it here too).
+        if (op.policy === '-') return;
+        if (op.policy !== 'ACCEPT' && op.policy !== 'DROP') {
+          throw new IptablesError(`iptables-restore: line ${op.line} failed: Bad policy name.`, op.pos);
+        }
+        txn.setPolicy(op.name, op.policy, op.pos, op.counters);
+      } else txn.declareChain(op.name, op.pos);
+    } else if (op.kind === 'append') {
+      const t = op.template;
+      if (t.more.length !== 0 || !txn.appendRule(op.chain, ruleFor(op, t)))
+        txn.append(
+          op.chain,
+          [t, ...t.more].map((part) => ruleFor(op, part)),
+          op.file === null ? op.chainPos : { file: op.file, line: op.line, col: 4 },
+        );
+    } else {
+      applyToTxn(txn, op.command);
+    }
+  } catch (e) {
+    restoreError(e, op.line);
+  }
+}
+
+function commitBlock(state: NetfilterState, txn: TableTxn, commitLine: number): void {
+  try {
+    state.commit(txn, { restore: true, line: commitLine });
+  } catch (e) {
+    restoreError(e, commitLine);
+  }
+}
+
 /**
  * Applies a parsed document: each table block is one transaction committed at its COMMIT. Throws IptablesError
  * (`iptables-restore: line N failed: …`) at the first refusal; blocks committed before it stay.
@@ -497,36 +594,54 @@ export function applyRestore(state: NetfilterState, plan: RestorePlan): void {
   for (const block of plan.blocks) {
     const txn = plan.noflush ? state.begin(block.table) : state.beginEmpty(block.table);
     txn.exists = true;
-    for (const op of block.ops) {
-      try {
-        if (op.kind === 'chain') {
-          if (isBuiltin(block.table, op.name)) {
-            // `-` keeps the policy (iptables-save prints user chains that way; nf_tables accepts it here too).
-            if (op.policy === '-') continue;
-            if (op.policy !== 'ACCEPT' && op.policy !== 'DROP') {
-              throw new IptablesError(`iptables-restore: line ${op.line} failed: Bad policy name.`, op.pos);
-            }
-            txn.setPolicy(op.name, op.policy, op.pos, op.counters);
-          } else txn.declareChain(op.name, op.pos);
-        } else if (op.kind === 'append') {
-          const t = op.template;
-          if (t.more.length !== 0 || !txn.appendRule(op.chain, ruleFor(op, t)))
-            txn.append(
-              op.chain,
-              [t, ...t.more].map((part) => ruleFor(op, part)),
-              op.file === null ? op.chainPos : { file: op.file, line: op.line, col: 4 },
-            );
-        } else {
-          applyToTxn(txn, op.command);
-        }
-      } catch (e) {
-        restoreError(e, op.line);
-      }
-    }
-    try {
-      state.commit(txn, { restore: true, line: block.commitLine });
-    } catch (e) {
-      restoreError(e, block.commitLine);
-    }
+    for (const op of block.ops) applyOp(txn, block.table, op);
+    commitBlock(state, txn, block.commitLine);
   }
+}
+
+/**
+ * Parses and applies a document in one pass, as `applyRestore(state, parseRestore(…))` does, without holding the
+ * parsed lines (kube-proxy's payloads have hundreds of thousands): each line goes into its block's transaction as
+ * it is read, and the transactions are committed in order once the whole document has been read, so a syntax error
+ * anywhere still changes nothing. A refusal while applying a line commits the blocks whose COMMIT came before it
+ * (as iptables-restore would have) and reports that line — it is found in document order, so a syntax error further
+ * down is not reached, as with the real tool. A table that appears twice commits what came before it first.
+ */
+export function restoreInto(
+  state: NetfilterState,
+  text: string,
+  file: string,
+  first: number | Locator = 1,
+  opts: RestoreOptions = {},
+  keep: (table: TableName, chain: string) => boolean = () => true,
+): void {
+  const noflush = opts.noflush ?? false;
+  const staged: { txn: TableTxn; line: number }[] = [];
+  const commitStaged = (): void => {
+    const all = staged.splice(0);
+    for (const s of all) commitBlock(state, s.txn, s.line);
+  };
+  let txn: TableTxn | null = null;
+  let table: TableName = 'filter';
+  readRestore(text, file, first, opts.counters ?? false, keep, {
+    block(name) {
+      if (staged.some((s) => s.txn.name === name)) commitStaged();
+      table = name;
+      txn = noflush ? state.begin(name) : state.beginEmpty(name);
+      txn.exists = true;
+    },
+    op(op) {
+      try {
+        applyOp(txn!, table, op);
+      } catch (e) {
+        commitStaged();
+        throw e;
+      }
+    },
+    commit(line) {
+      staged.push({ txn: txn!, line });
+      txn = null;
+    },
+  });
+  commitStaged();
 }

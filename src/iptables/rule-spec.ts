@@ -429,33 +429,45 @@ export function templateOf(spec: RuleSpec): RuleTemplate {
 const NO_MATCHES: Match[] = [];
 
 function makeTemplate(spec: RuleSpec): RuleTemplate {
-  const matches = spec.matches.length === 0 ? NO_MATCHES : spec.matches.map((m) => m.parser.create());
+  const n = spec.matches.length;
+  let matches = NO_MATCHES;
   let perRule: (ExtParser<Match> | null)[] | null = null;
-  matches.forEach((m, i) => {
-    if (m.perRuleState !== true) return;
-    perRule ??= matches.map(() => null);
-    perRule[i] = spec.matches[i]!.parser;
-  });
+  if (n !== 0) {
+    matches = new Array<Match>(n);
+    for (let i = 0; i < n; i++) {
+      const parser = spec.matches[i]!.parser;
+      const m = parser.create();
+      matches[i] = m;
+      if (m.perRuleState === true) {
+        perRule ??= new Array<ExtParser<Match> | null>(n).fill(null);
+        perRule[i] = parser;
+      }
+    }
+  }
   const target = spec.target ? makeTarget(spec.target.spec) : null;
   const inIface = spec.inIface && !matchesAnyIface(spec.inIface) ? spec.inIface : null;
   const outIface = spec.outIface && !matchesAnyIface(spec.outIface) ? spec.outIface : null;
   const proto = spec.proto && spec.proto.num !== 0 ? spec.proto : null;
-  const fragment = spec.fragment;
-  const parts: RulePart[] = [];
-  for (const s of spec.srcs ?? [null]) {
-    for (const d of spec.dsts ?? [null]) {
-      parts.push({ src: s && s.mask !== 0 ? s : null, dst: d && d.mask !== 0 ? d : null });
+  const srcs = spec.srcs;
+  const dsts = spec.dsts;
+  const given = (a: AddrSpec | null | undefined): AddrSpec | null => (a && a.mask !== 0 ? a : null);
+  // Most rules have at most one source and one destination: one part, the template itself.
+  let more: readonly RulePart[] = NO_PARTS;
+  if ((srcs?.length ?? 1) > 1 || (dsts?.length ?? 1) > 1) {
+    const parts: RulePart[] = [];
+    for (const s of srcs ?? [null]) {
+      for (const d of dsts ?? [null]) parts.push({ src: given(s), dst: given(d) });
     }
+    more = parts.slice(1);
   }
-  const first = parts[0]!;
   return {
-    src: first.src,
-    dst: first.dst,
-    more: parts.length === 1 ? NO_PARTS : parts.slice(1),
+    src: given(srcs?.[0]),
+    dst: given(dsts?.[0]),
+    more,
     inIface,
     outIface,
     proto,
-    fragment,
+    fragment: spec.fragment,
     matches,
     perRule,
     target,
@@ -479,7 +491,9 @@ export function instantiateTemplate(t: RuleTemplate, pos?: SrcPos, targetPos?: S
  * template's part, so loading rules costs no text (kube-proxy's hundreds of thousands of rules are rarely listed).
  */
 class TemplateRule implements Rule {
-  readonly counters: { packets: number; bytes: number };
+  /** The rule's counters, kept on the rule itself (`counters` is the rule): one object less per rule. */
+  packets: number;
+  bytes: number;
   readonly #t: RuleTemplate;
   readonly #part: RulePart;
   /** The rule's own match instances, when some match keeps per-rule state. */
@@ -502,7 +516,8 @@ class TemplateRule implements Rule {
     targetPos: SrcPos | undefined,
   ) {
     const perRule = t.perRule;
-    this.counters = { packets: t.counters?.packets ?? 0, bytes: t.counters?.bytes ?? 0 };
+    this.packets = t.counters?.packets ?? 0;
+    this.bytes = t.counters?.bytes ?? 0;
     this.#t = t;
     this.#part = part;
     this.#matches = perRule === null ? null : t.matches.map((m, i) => perRule[i]?.create() ?? m);
@@ -511,6 +526,10 @@ class TemplateRule implements Rule {
     this.#col = col;
     this.#pos = pos;
     this.#targetPos = targetPos;
+  }
+
+  get counters(): { packets: number; bytes: number } {
+    return this;
   }
 
   get src(): AddrSpec | null {

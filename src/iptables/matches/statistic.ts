@@ -62,6 +62,23 @@ export class StatisticMatch implements Match {
   }
 }
 
+/**
+ * Random-mode instances keep no state, so rules with the same probability share one (kube-proxy's KUBE-SVC-*
+ * chains use the same few probabilities across thousands of Services).
+ */
+const randomShared = new Map<number, StatisticMatch>();
+
+function randomMatch(probability: number, inv: boolean): StatisticMatch {
+  const key = probability * 2 + (inv ? 1 : 0);
+  let m = randomShared.get(key);
+  if (m === undefined) {
+    m = new StatisticMatch('random', probability, 1, 0, inv);
+    if (randomShared.size >= 4096) randomShared.clear();
+    randomShared.set(key, m);
+  }
+  return m;
+}
+
 const DECIMAL = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/;
 
 export const statisticModule: MatchModule = {
@@ -84,7 +101,8 @@ export const statisticModule: MatchModule = {
         switch (opt.name) {
           case 'mode':
             if (v.text !== 'random' && v.text !== 'nth') failAt(v, `Bad mode "${v.text}"`);
-            mode = v.text;
+            // The literal, not the word: a word is a slice of the whole document it came from and would keep it.
+            mode = v.text === 'random' ? 'random' : 'nth';
             break;
           case 'probability': {
             if (every !== null) conflict(tok, 'statistic', 'probability', 'every');
@@ -129,6 +147,7 @@ export const statisticModule: MatchModule = {
         }
       },
       create() {
+        if (mode === 'random') return randomMatch(probability ?? 0, inv);
         return new StatisticMatch(mode!, probability ?? 0, every ?? 1, packet ?? 0, inv);
       },
     };

@@ -135,6 +135,8 @@ export function requireProto(env: RuleEnv, at: Arg, num: number, message: string
   if (env.proto === null || env.proto.num !== num || env.proto.inv) failAt(at, message);
 }
 
+let plainTcp: TcpMatch | undefined;
+
 export const tcpModule: MatchModule = {
   name: 'tcp',
   options: OPTIONS,
@@ -179,6 +181,11 @@ export const tcpModule: MatchModule = {
         requireProto(e, at, 6, "TCP match requires '-p tcp'");
       },
       create() {
+        if (spts === ANY_PORT && dpts === ANY_PORT && flags === null && option === 0) {
+          // `-m tcp` alone (kube-proxy's DNAT rules): one shared instance, as it keeps no state.
+          plainTcp ??= new TcpMatch(ANY_PORT, ANY_PORT, 0, 0, false, 0, false);
+          return plainTcp;
+        }
         return new TcpMatch(spts, dpts, flags?.mask ?? 0, flags?.cmp ?? 0, flags?.inv ?? false, option, optionInv);
       },
     };
