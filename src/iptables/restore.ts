@@ -340,7 +340,7 @@ function readRestore(
     }
     // A line in iptables-save's own form is read without getopt (restore-fast.ts); others, and every refusal, by
     // the full parser.
-    const saved = rest === null || process.env.PW_NOFAST ? null : parseSavedRule(rest.text, rest.chain);
+    const saved = rest === null ? null : parseSavedRule(rest.text, rest.chain);
     if (saved !== null && rest !== null) {
       const template = templateOf(saved.spec);
       template.targetOff = saved.targetOff;
