@@ -54,6 +54,9 @@ function ruleKey(r: Rule): { dst?: number; port?: number } | null {
 
 const TABLES: readonly TableName[] = ['raw', 'mangle', 'nat', 'filter'];
 
+/** Chains up to this many rules are compiled when first walked rather than at commit. */
+const SHORT_CHAIN = 16;
+
 export class NsNetfilter {
   readonly state = new NetfilterState();
   readonly index = new ChainIndex(ruleKey);
@@ -88,8 +91,10 @@ export class NsNetfilter {
   sync(): void {
     if (this.syncedGen === this.state.generation) return;
     this.syncedGen = this.state.generation;
-    // Compile the index of every chain a commit changed now, at commit time, so no packet pays for it (kube-proxy
-    // commits rarely and sends many packets); chains no commit touched keep theirs.
+    // Compile the index of every long chain a commit changed now, at commit time, so no packet pays for it
+    // (kube-proxy commits rarely and sends many packets; its KUBE-SERVICES has a rule per Service); chains no commit
+    // touched keep theirs. A short chain is compiled by the first packet that walks it: that costs the packet a few
+    // rule reads, and a full kube-proxy sync writes a hundred thousand short chains most packets never visit.
     for (const t of TABLES) {
       const names = this.pending.get(t);
       const chains = this.state.table(t).chains;
@@ -97,7 +102,7 @@ export class NsNetfilter {
       if (names === null || names === undefined) {
         ct.clear();
         for (const c of chains.values()) {
-          this.index.get(c, this.state.generation);
+          if (c.rules.length > SHORT_CHAIN) this.index.get(c, this.state.generation);
           if (chainSummary(c, t).conntrack) ct.add(c.name);
         }
       } else {
@@ -107,7 +112,7 @@ export class NsNetfilter {
             ct.delete(n);
             continue;
           }
-          this.index.get(c, this.state.generation);
+          if (c.rules.length > SHORT_CHAIN) this.index.get(c, this.state.generation);
           if (chainSummary(c, t).conntrack) ct.add(n);
           else ct.delete(n);
         }

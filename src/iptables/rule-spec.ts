@@ -260,21 +260,12 @@ export class RuleBuilder implements RuleEnv {
   finish(pos?: SrcPos): RuleSpec {
     const srcs = this.src ? parseAddrList(this.src.at, this.src.inv) : null;
     const dsts = this.dst ? parseAddrList(this.dst.at, this.dst.inv) : null;
-    for (const list of [srcs, dsts]) {
-      if (list === null) continue;
-      for (const s of list) {
-        if (s.inv && s.mask === 0) {
-          failAt(
-            s === srcs?.[0] ? this.src!.at : this.dst!.at,
-            'iptables: Invalid argument (the inverted address matches nothing)',
-          );
-        }
-      }
-    }
+    if (srcs !== null) refuseEmptyInverse(srcs, this.src!.at);
+    if (dsts !== null) refuseEmptyInverse(dsts, this.dst!.at);
     for (const slot of this.slots) slot.parser.finish(this, slot.at);
+    // A match slot is what the spec lists (its name and parser).
     const matches: { name: string; parser: ExtParser<Match> }[] = [];
-    for (const s of this.slots)
-      if (s.kind === 'match') matches.push({ name: s.name, parser: s.parser as ExtParser<Match> });
+    for (const s of this.slots) if (s.kind === 'match') matches.push(s as { name: string; parser: ExtParser<Match> });
     let target: RuleSpec['target'] = null;
     if (this.target) {
       const p = this.target.at.pos;
@@ -302,6 +293,13 @@ export class RuleBuilder implements RuleEnv {
 
   get hasOut(): boolean {
     return this.outIface !== null;
+  }
+}
+
+/** `! -s 0.0.0.0/0` matches nothing: the kernel refuses it. */
+function refuseEmptyInverse(list: readonly AddrSpec[], at: Arg): void {
+  for (const a of list) {
+    if (a.inv && a.mask === 0) failAt(at, 'iptables: Invalid argument (the inverted address matches nothing)');
   }
 }
 
@@ -433,11 +431,11 @@ function makeTemplate(spec: RuleSpec): RuleTemplate {
   let matches = NO_MATCHES;
   let perRule: (ExtParser<Match> | null)[] | null = null;
   if (n !== 0) {
-    matches = new Array<Match>(n);
+    matches = [];
     for (let i = 0; i < n; i++) {
       const parser = spec.matches[i]!.parser;
       const m = parser.create();
-      matches[i] = m;
+      matches.push(m);
       if (m.perRuleState === true) {
         perRule ??= new Array<ExtParser<Match> | null>(n).fill(null);
         perRule[i] = parser;
@@ -450,7 +448,6 @@ function makeTemplate(spec: RuleSpec): RuleTemplate {
   const proto = spec.proto && spec.proto.num !== 0 ? spec.proto : null;
   const srcs = spec.srcs;
   const dsts = spec.dsts;
-  const given = (a: AddrSpec | null | undefined): AddrSpec | null => (a && a.mask !== 0 ? a : null);
   // Most rules have at most one source and one destination: one part, the template itself.
   let more: readonly RulePart[] = NO_PARTS;
   if ((srcs?.length ?? 1) > 1 || (dsts?.length ?? 1) > 1) {
@@ -475,6 +472,11 @@ function makeTemplate(spec: RuleSpec): RuleTemplate {
     ifaceGiven: spec.inIface !== null || spec.outIface !== null,
     targetOff: -1,
   };
+}
+
+/** An address that restricts anything (`-s 0.0.0.0/0` does not). */
+function given(a: AddrSpec | null | undefined): AddrSpec | null {
+  return a && a.mask !== 0 ? a : null;
 }
 
 /** The rules a template stands for, each with its own counters; `pos` and `targetPos` are where the line was. */
