@@ -431,11 +431,12 @@ function makeTemplate(spec: RuleSpec): RuleTemplate {
   let matches = NO_MATCHES;
   let perRule: (ExtParser<Match> | null)[] | null = null;
   if (n !== 0) {
-    matches = [];
+    // Sized once: a pushed array keeps room to grow, and every rule template keeps this one.
+    matches = new Array<Match>(n);
     for (let i = 0; i < n; i++) {
       const parser = spec.matches[i]!.parser;
       const m = parser.create();
-      matches.push(m);
+      matches[i] = m;
       if (m.perRuleState === true) {
         perRule ??= new Array<ExtParser<Match> | null>(n).fill(null);
         perRule[i] = parser;

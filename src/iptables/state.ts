@@ -54,8 +54,15 @@ export function checkChainName(name: string, pos?: SrcPos): void {
   if (KNOWN_TARGETS.has(name)) fail('chain name may not clash with target name');
 }
 
+/**
+ * A user chain has no policy and so no counters of its own (iptables-save prints `[0:0]`): they all share this one,
+ * frozen, so that nothing can count into it.
+ */
+const USER_CHAIN_COUNTERS: { packets: number; bytes: number } = Object.freeze({ packets: 0, bytes: 0 });
+
 function newChain(name: string, policy: Policy | null): Chain {
-  return { name, policy, rules: [], counters: { packets: 0, bytes: 0 }, summary: undefined, compiled: undefined };
+  const counters = policy === null ? USER_CHAIN_COUNTERS : { packets: 0, bytes: 0 };
+  return { name, policy, rules: [], counters, summary: undefined, compiled: undefined };
 }
 
 /** A copy of `c` with `rules` (policy and policy counters shared; nothing derived from the old rules). */
@@ -450,6 +457,16 @@ export class TableTxn {
     return { changed, deleted, replaced };
   }
 
+  /**
+   * Gives every chain this transaction wrote a rule array of its own length: an array grown by appends keeps room
+   * for more (sixteen slots for a chain of two rules), and kube-proxy writes a hundred thousand short chains.
+   * Called before the table is checked, since what is derived from a chain records its rule array.
+   */
+  compact(): void {
+    for (const c of this.owned) if (c.rules.length < 16 && c.rules.length > 0) c.rules = c.rules.slice();
+    this.lastAppend = null;
+  }
+
   /** Makes `live` (the map this transaction began on, or any map for a fresh one) hold the working table. */
   applyTo(live: Map<string, Chain>): void {
     if (this.whole !== null) {
@@ -558,6 +575,7 @@ export class NetfilterState {
     // that began before another commit would apply its changes to a table it never saw.
     if (began !== undefined && began !== this.versions[txn.name])
       throw new Error(`transaction on table ${txn.name} began before the last commit of that table`);
+    txn.compact();
     const delta = began === undefined ? null : (txn.delta() ?? diff(live.chains, txn));
     if (delta !== null) {
       // A chain written again with the rules it had (kube-proxy's KUBE-SERVICES on every sync) keeps what was

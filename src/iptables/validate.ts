@@ -138,7 +138,8 @@ function summarise(c: Chain, table: TableName): ChainSummary {
       if (CONNTRACK_MATCHES.has(m.name)) conntrack = true;
     }
   }
-  if (jumps.length === 0) jumps = NONE;
+  // Pushed arrays keep room to grow; a hundred thousand short summaries keep only what they hold.
+  jumps = jumps.length === 0 ? NONE : jumps.slice();
   if (nfacct.length === 0) nfacct = NONE;
   const sum = { table, rules: c.rules, len: c.rules.length, jumps, allowed: mask, badTable, nfacct, conntrack };
   c.summary = sum;
