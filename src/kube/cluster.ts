@@ -229,13 +229,14 @@ export class KubeCluster {
   delete(kind: Kind, namespace: string | undefined, name: string): void {
     const ns = kind === 'Namespace' || kind === 'Node' ? undefined : (namespace ?? 'default');
     if (this.store.get(kind, ns, name) === undefined) throw notFound(kind, name);
+    this.gc.deleteObject(kind, ns, name);
     if (kind === 'Node') {
-      // PodGC removes the pods of a node that no longer exists, without grace.
+      // PodGC removes the pods of a node that no longer exists, without grace. The Node goes first, so that the
+      // replacements their controllers create at once cannot be scheduled onto it.
       for (const p of this.store.list('Pod', undefined, (p) => p.spec.nodeName === name)) {
         this.store.delete('Pod', p.metadata.namespace, p.metadata.name);
       }
     }
-    this.gc.deleteObject(kind, ns, name);
   }
 
   // --- nodes -----------------------------------------------------------------------------------------------------

@@ -196,6 +196,21 @@ describe('Deployment controller', () => {
     expect(cluster.list('Pod', 'default')).toEqual([]);
   });
 
+  it('deleting a Node removes its pods and none of their replacements lands on it', () => {
+    const { cluster } = makeCluster({ nodes: 3, autoStop: true });
+    cluster.applyManifest(deployment(3), 'd.yaml');
+    const gone = live(cluster)
+      .filter((p) => p.spec.nodeName === 'node2')
+      .map(podKey);
+    expect(gone).toHaveLength(1);
+    cluster.delete('Node', undefined, 'node2');
+    expect(cluster.get('Node', undefined, 'node2')).toBeUndefined();
+    const pods = cluster.list('Pod', 'default');
+    expect(pods.map(podKey)).not.toContain(gone[0]);
+    expect(pods.some((p) => p.spec.nodeName === 'node2')).toBe(false);
+    expect(live(cluster)).toHaveLength(3);
+  });
+
   it('drain refuses pods no controller would recreate, as kubectl does without --force', () => {
     const { cluster } = makeCluster({ nodes: 1 });
     cluster.applyManifest(
