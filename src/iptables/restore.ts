@@ -4,19 +4,23 @@
 // gone, policies ACCEPT); with --noflush only the chains declared with `:` are flushed (a built-in chain declared
 // that way only gets its policy). `[p:b]` prefixes and policy counters apply with --counters only; `-c P B` in a
 // rule always does. Every COMMIT is one atomic transaction, as in iptables-restore: an error in a later table
-// leaves earlier COMMITs in place. Unlike the real tool, the whole document is parsed before anything is applied,
-// so a syntax error anywhere changes nothing. An `-A CHAIN …` line whose text after the chain was parsed before is
-// taken from the line cache (rule-cache.ts) instead of being parsed again; rules from a plain document keep their
-// line and target column and make positions only for errors.
+// leaves earlier COMMITs in place. Unlike the real tool, nothing is committed before the whole document has been
+// read, so a syntax error anywhere changes nothing. An `-A CHAIN …` line whose text after the chain was parsed
+// before is taken from the line cache (rule-cache.ts) instead of being parsed again; one in iptables-save's own
+// form is read without getopt (restore-fast.ts); a rule of a plain document whose line the cache does not keep is
+// held as its text until something needs it (lazy-rule.ts). Rules keep their line and target column and make
+// positions only for errors.
 
 import { type Arg, failAt } from './args.js';
 import { applyToTxn, type IptablesCommand, parseIptablesArgs } from './command.js';
 import { IptablesError } from './errors.js';
+import { LazyRule } from './lazy-rule.js';
 import { parseSavedRule } from './restore-fast.js';
 import { cachedRuleLine, cacheRuleLine } from './rule-cache.js';
 import { type RulePart, type RuleTemplate, ruleAtLine, ruleOf, templateOf } from './rule-spec.js';
 import { checkChainName, isBuiltin, type NetfilterState, type TableTxn } from './state.js';
-import { type Rule, type SrcPos, TABLE_NAMES, type TableName } from './types.js';
+import { type Rule, type RuleFacts, type SrcPos, TABLE_NAMES, type TableName } from './types.js';
+import { factsOf } from './validate.js';
 
 export interface RestoreOptions {
   /** --noflush (-n). */
@@ -38,6 +42,8 @@ export type RestoreOp =
       line: number;
     }
   | { kind: 'command'; command: IptablesCommand; line: number }
+  /** `-A CHAIN …` of a plain document, kept as its text until needed (lazy-rule.ts). */
+  | { kind: 'lazy'; chain: string; text: string; facts: RuleFacts; line: number; file: string; targetCol: number }
   /** `-A CHAIN …`, parsed (or found in the line cache) into the template its rules are made from. */
   | {
       kind: 'append';
@@ -345,6 +351,20 @@ function readRestore(
       const template = templateOf(saved.spec);
       template.targetOff = saved.targetOff;
       if (rest.cache) cacheRuleLine(rest.text, template);
+      else if (doc.plain && template.more.length === 0 && template.perRule === null && template.counters === null) {
+        // A line no later load is expected to send again: its rule is kept as text until needed.
+        const targetAt = saved.targetOff < 0 ? -1 : rest.at + saved.targetOff;
+        sink.op({
+          kind: 'lazy',
+          chain: rest.chain,
+          text: rest.text,
+          facts: factsOf(template),
+          line: lineNo,
+          file: doc.file,
+          targetCol: targetAt < 0 ? -1 : targetAt + 1,
+        });
+        continue;
+      }
       sink.op(appendOp(doc, li, start0, lineNo, rest, template));
       continue;
     }
@@ -562,6 +582,9 @@ function applyOp(txn: TableTxn, table: TableName, op: RestoreOp): void {
         }
         txn.setPolicy(op.name, op.policy, op.pos, op.counters);
       } else txn.declareChain(op.name, op.pos);
+    } else if (op.kind === 'lazy') {
+      const rule = new LazyRule(op.text, op.facts, op.file, op.line, op.targetCol);
+      if (!txn.appendRule(op.chain, rule)) txn.append(op.chain, [rule], { file: op.file, line: op.line, col: 4 });
     } else if (op.kind === 'append') {
       const t = op.template;
       if (t.more.length !== 0 || !txn.appendRule(op.chain, ruleFor(op, t)))

@@ -613,7 +613,7 @@ export function ruleAtLine(t: RuleTemplate, part: RulePart, file: string, line: 
 }
 
 /** The save text of one part of a template. */
-function partText(t: RuleTemplate, part: RulePart): string {
+export function partText(t: RuleTemplate, part: RulePart): string {
   part.text ??= ruleText({ ...templateFields(t), src: part.src, dst: part.dst });
   return part.text;
 }

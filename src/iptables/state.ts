@@ -54,6 +54,12 @@ export function checkChainName(name: string, pos?: SrcPos): void {
   if (KNOWN_TARGETS.has(name)) fail('chain name may not clash with target name');
 }
 
+/** The chain a rule jumps or goes to, without building a rule that is not built yet. */
+function jumpToOf(r: Rule): string | undefined {
+  const f = r.facts;
+  return f !== undefined ? f.jumpTo : r.target?.jumpTo;
+}
+
 /**
  * A user chain has no policy and so no counters of its own (iptables-save prints `[0:0]`): they all share this one,
  * frozen, so that nothing can count into it.
@@ -209,7 +215,7 @@ export class TableTxn {
   /** Rules jumping or going to `name`. */
   references(name: string): number {
     let n = 0;
-    for (const c of this.values()) for (const r of c.rules) if (r.target?.jumpTo === name) n++;
+    for (const c of this.values()) for (const r of c.rules) if (jumpToOf(r) === name) n++;
     return n;
   }
 
@@ -323,7 +329,10 @@ export class TableTxn {
     const doomed = new Set(users.map((c) => c.name));
     for (const c of this.values()) {
       if (doomed.has(c.name)) continue;
-      for (const r of c.rules) if (r.target?.jumpTo && doomed.has(r.target.jumpTo)) throw this.err(MSG.links, pos);
+      for (const r of c.rules) {
+        const to = jumpToOf(r);
+        if (to !== undefined && doomed.has(to)) throw this.err(MSG.links, pos);
+      }
     }
     for (const n of doomed) this.remove(n);
   }
@@ -396,10 +405,10 @@ export class TableTxn {
     this.whole = whole;
     this.lastAppend = null;
     for (const [n, live] of whole) {
-      if (!live.rules.some((r) => r.target?.jumpTo === from)) continue;
+      if (!live.rules.some((r) => jumpToOf(r) === from)) continue;
       const ch = this.mut(n);
       ch.rules = ch.rules.map((r) => {
-        if (r.target?.jumpTo !== from) return r;
+        if (jumpToOf(r) !== from) return r;
         // The rewritten rule has no `-j` word of its own (errors about it point at the rule).
         return makeRule({
           src: r.src,
@@ -409,7 +418,7 @@ export class TableTxn {
           proto: r.proto,
           fragment: r.fragment,
           matches: r.matches,
-          target: new JumpTarget(to, r.target.goto === true),
+          target: new JumpTarget(to, r.target?.goto === true),
           counters: r.counters,
           ...(r.pos ? { pos: r.pos } : {}),
         });
@@ -542,7 +551,7 @@ export class NetfilterState {
   /** Rules of `table` that jump or go to `chain` (the references `iptables -L` shows). */
   references(table: TableName, chain: string): number {
     let n = 0;
-    for (const c of this.tables[table].chains.values()) for (const r of c.rules) if (r.target?.jumpTo === chain) n++;
+    for (const c of this.tables[table].chains.values()) for (const r of c.rules) if (jumpToOf(r) === chain) n++;
     return n;
   }
 

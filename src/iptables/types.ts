@@ -205,7 +205,26 @@ export interface SrcPos {
   col: number;
 }
 
+/**
+ * What the load-time checks need of a rule (validate.ts): kept on a rule whose parts are not built yet (a LazyRule),
+ * so that checking a table does not build them.
+ */
+export interface RuleFacts {
+  /** Chain the rule jumps or goes to. */
+  readonly jumpTo: string | undefined;
+  /** Tables the target allows (undefined: any). */
+  readonly tables: readonly TableName[] | undefined;
+  /** Hooks the target and every match allow, as bits (PREROUTING 1, INPUT 2, FORWARD 4, OUTPUT 8, POSTROUTING 16). */
+  readonly hooks: number;
+  /** The target or a match needs connection tracking. */
+  readonly conntrack: boolean;
+  /** nfacct objects the rule counts into. */
+  readonly nfacct: readonly string[];
+}
+
 export interface Rule {
+  /** Set only while the rule's parts are not built: what validation needs (any other field builds them). */
+  readonly facts?: RuleFacts | undefined;
   src: AddrSpec | null;
   dst: AddrSpec | null;
   inIface: IfaceSpec | null;

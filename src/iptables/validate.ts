@@ -17,7 +17,7 @@ import { IptablesError } from './errors.js';
 import type { NfacctStore } from './matches/nfacct.js';
 import { NfacctMatch } from './matches/nfacct.js';
 import { targetPosOf } from './rule-spec.js';
-import { BUILTIN_CHAINS, type Chain, type Rule, type SrcPos, type TableName } from './types.js';
+import { BUILTIN_CHAINS, type Chain, type Rule, type RuleFacts, type SrcPos, type TableName } from './types.js';
 
 export interface ValidateOptions {
   nfacct?: NfacctStore | undefined;
@@ -118,6 +118,22 @@ function summarise(c: Chain, table: TableName): ChainSummary {
   let badTable = false;
   let conntrack = false;
   for (const r of c.rules) {
+    const f = r.facts;
+    if (f !== undefined) {
+      // A rule not built yet carries what is needed here.
+      if (f.conntrack) conntrack = true;
+      if (f.jumpTo !== undefined) {
+        if (seen === null && jumps.length >= 16) seen = new Set(jumps);
+        if (seen === null ? !jumps.includes(f.jumpTo) : !seen.has(f.jumpTo)) {
+          seen?.add(f.jumpTo);
+          jumps.push(f.jumpTo);
+        }
+      }
+      if (f.tables && !f.tables.includes(table)) badTable = true;
+      mask &= f.hooks;
+      for (const n of f.nfacct) nfacct.push(n);
+      continue;
+    }
     const t = r.target;
     if (t !== null) {
       if (CONNTRACK_TARGETS.has(t.name)) conntrack = true;
@@ -190,6 +206,20 @@ function allowed(hooks: readonly NfHook[]): number {
     allowedBits.set(hooks, b);
   }
   return b;
+}
+
+/** The facts of a rule (see RuleFacts), read from its target and matches. */
+export function factsOf(r: Pick<Rule, 'target' | 'matches'>): RuleFacts {
+  const t = r.target;
+  let hooks = t?.hooks ? allowed(t.hooks) : ALL_HOOKS;
+  let conntrack = t !== null && CONNTRACK_TARGETS.has(t.name);
+  let nfacct: string[] = NONE;
+  for (const m of r.matches) {
+    if (m.hooks) hooks &= allowed(m.hooks);
+    if (m instanceof NfacctMatch) nfacct = [...nfacct, m.acct];
+    if (CONNTRACK_MATCHES.has(m.name)) conntrack = true;
+  }
+  return { jumpTo: t?.jumpTo, tables: t?.tables, hooks, conntrack, nfacct };
 }
 
 /** How many commits were validated each way (for tests and benchmarks). */

@@ -1,0 +1,130 @@
+// A rule loaded by iptables-restore that is kept as its text until something needs its parts. The line was parsed in
+// full when it was loaded (so every refusal was reported then) and what the load-time checks need — the chain it
+// jumps to, the tables and hooks its target and matches allow, whether it needs conntrack, its nfacct objects — was
+// kept (RuleFacts); the match and target instances were not. The first packet that walks its chain, a listing, a
+// save or a check of the rule parses the text again (restore-fast.ts, the same reading) and keeps the result.
+// kube-proxy loads a hundred thousand short KUBE-SVC/KUBE-SEP chains in one payload and packets visit few of them:
+// held as text they cost about a third of the memory, which is also what the garbage collector has to copy while
+// the payload loads. Only saved-form, single-address, stateless rules of plain documents are kept this way.
+
+import type { ProtoSpec } from './ext.js';
+import { parseSavedRule } from './restore-fast.js';
+import { partText, type RuleTemplate, templateOf } from './rule-spec.js';
+import type { AddrSpec, IfaceSpec, Match, Rule, RuleFacts, SrcPos, Target } from './types.js';
+
+/** What a rule's facts hold apart from its jump (shared by the many rules that have the same). */
+export type RuleKind = Omit<RuleFacts, 'jumpTo'>;
+
+const kinds = new Map<string, RuleKind>();
+
+/** One shared object per distinct kind (rules without nfacct objects; others keep their own). */
+export function ruleKind(f: RuleFacts): RuleKind {
+  if (f.nfacct.length !== 0) return { tables: f.tables, hooks: f.hooks, conntrack: f.conntrack, nfacct: f.nfacct };
+  const key = `${f.tables?.join(',') ?? '*'}|${f.hooks}|${f.conntrack}`;
+  let k = kinds.get(key);
+  if (k === undefined) {
+    k = { tables: f.tables, hooks: f.hooks, conntrack: f.conntrack, nfacct: f.nfacct };
+    kinds.set(key, k);
+  }
+  return k;
+}
+
+/** A copy of `text` that does not keep the document it was cut from alive. */
+function ownCopy(text: string): string {
+  return ` ${text}`.slice(1);
+}
+
+export class LazyRule implements Rule {
+  packets = 0;
+  bytes = 0;
+  readonly #text: string;
+  readonly #kind: RuleKind;
+  readonly #jumpTo: string | undefined;
+  readonly #file: string;
+  readonly #line: number;
+  /** Column of the target word (-1: none). */
+  readonly #col: number;
+  #t: RuleTemplate | null = null;
+
+  /**
+   * `text` is the rule's words after `-A CHAIN ` as they were loaded (in saved form); `facts` what they parsed to;
+   * the rule was on line `line` of `file`, its target word in column `col`.
+   */
+  constructor(text: string, facts: RuleFacts, file: string, line: number, col: number) {
+    this.#text = ownCopy(text);
+    this.#kind = ruleKind(facts);
+    this.#jumpTo = facts.jumpTo;
+    this.#file = file;
+    this.#line = line;
+    this.#col = col;
+  }
+
+  /** Whether the parts have been built. */
+  get built(): boolean {
+    return this.#t !== null;
+  }
+
+  get facts(): RuleFacts | undefined {
+    if (this.#t !== null) return undefined;
+    const k = this.#kind;
+    return { jumpTo: this.#jumpTo, tables: k.tables, hooks: k.hooks, conntrack: k.conntrack, nfacct: k.nfacct };
+  }
+
+  #parts(): RuleTemplate {
+    if (this.#t !== null) return this.#t;
+    // The chain only matters for the interface checks of built-in chains, which the line passed when loaded.
+    const saved = parseSavedRule(this.#text, '-');
+    if (saved === null) throw new Error(`internal: a loaded rule no longer parses: ${this.#text}`);
+    this.#t = templateOf(saved.spec);
+    return this.#t;
+  }
+
+  get counters(): { packets: number; bytes: number } {
+    return this;
+  }
+
+  get src(): AddrSpec | null {
+    return this.#parts().src;
+  }
+
+  get dst(): AddrSpec | null {
+    return this.#parts().dst;
+  }
+
+  get inIface(): IfaceSpec | null {
+    return this.#parts().inIface;
+  }
+
+  get outIface(): IfaceSpec | null {
+    return this.#parts().outIface;
+  }
+
+  get proto(): ProtoSpec | null {
+    return this.#parts().proto;
+  }
+
+  get fragment(): { inv: boolean } | null {
+    return this.#parts().fragment;
+  }
+
+  get matches(): Match[] {
+    return this.#parts().matches;
+  }
+
+  get target(): Target | null {
+    return this.#parts().target;
+  }
+
+  get text(): string {
+    const t = this.#parts();
+    return partText(t, t);
+  }
+
+  get pos(): SrcPos {
+    return { file: this.#file, line: this.#line, col: 1 };
+  }
+
+  get targetPos(): SrcPos | undefined {
+    return this.#col < 0 ? undefined : { file: this.#file, line: this.#line, col: this.#col };
+  }
+}
