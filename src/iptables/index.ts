@@ -16,6 +16,9 @@ export { NsNetfilter, netfilterOf } from './netfilter.js';
 export type { RestoreOptions } from './restore.js';
 export type { SaveOptions } from './save.js';
 
+/** Chains with at least this many rules have their restore lines kept parsed (rule-cache.ts). */
+const LONG_CHAIN = 16;
+
 /** Makes every namespace (existing and future) able to hold iptables rules. Rules hook in when written. */
 export function enableNetfilter(k: Kernel): void {
   k.onNetnsCreated((ns) => {
@@ -31,8 +34,10 @@ export function iptablesRestore(
 ): void {
   const nf = netfilterOf(ns);
   const st = nf.state;
-  // Lines of chains that exist now are the ones a loader such as kube-proxy sends again on its next sync.
-  const keep = (table: TableName, chain: string) => st.chain(table, chain) !== undefined;
+  // The lines worth keeping parsed are those of long chains that exist now: a loader such as kube-proxy sends them
+  // again on every sync (KUBE-SERVICES, a rule per Service). Lines of short or new chains are rarely sent twice;
+  // their rules are kept as text until needed instead (lazy-rule.ts).
+  const keep = (table: TableName, chain: string) => (st.chain(table, chain)?.rules.length ?? 0) >= LONG_CHAIN;
   restoreInto(st, text, opts.file ?? '<iptables-restore>', opts.firstLine ?? 1, opts, keep);
   nf.sync();
 }
