@@ -3,8 +3,10 @@
 // accumulate per Service (namespace/name) as a (previous, current) pair, an update that undoes an earlier one
 // cancels it, and a sync checks the changes out, applies them to the service-port and endpoints maps and learns
 // which Services changed — the ones whose chains a partial sync rewrites. Slices are cached per Service by slice
-// name (applied vs. pending), so an endpoint moving between slices is not lost. `conntrackCleanupRequired` is set
-// when a changed Service has a UDP port before or after the change.
+// name (applied vs. pending), so an endpoint moving between slices is not lost, together with the endpoint lists
+// they last yielded: applying touches only the Services with pending changes, and an updated list reuses the chain
+// names of the endpoints it keeps. `conntrackCleanupRequired` is set when a changed Service has a UDP port before or
+// after the change.
 
 import { type EndpointInfo, endpointsFromSlices, sliceService, sliceSignature } from './endpoint.js';
 import type { EndpointSlice, Service } from './model.js';
@@ -22,6 +24,12 @@ function serviceKey(svc: Service): string {
   return `${svc.metadata.namespace ?? 'default'}/${svc.metadata.name}`;
 }
 
+/** DeepEqual of two port maps; an empty map equals only an empty one, which spares the comparison on adds. */
+function samePorts(a: ReadonlyMap<string, ServicePortInfo>, b: ReadonlyMap<string, ServicePortInfo>): boolean {
+  if (a.size === 0 || b.size === 0) return a.size === b.size;
+  return portMapSignature(a) === portMapSignature(b);
+}
+
 export class ServiceChangeTracker {
   private items = new Map<string, ServiceChange>();
 
@@ -36,7 +44,7 @@ export class ServiceChangeTracker {
       this.items.set(key, change);
     }
     change.current = servicePorts(current);
-    if (portMapSignature(change.previous) === portMapSignature(change.current)) this.items.delete(key);
+    if (samePorts(change.previous, change.current)) this.items.delete(key);
     return this.items.size > 0;
   }
 
@@ -60,6 +68,10 @@ export class ServiceChangeTracker {
 interface SliceTracker {
   applied: Map<string, EndpointSlice>;
   pending: Map<string, { slice: EndpointSlice; remove: boolean }>;
+  /** The endpoint lists `applied` yielded at the last apply (what the endpoints map holds for the Service). */
+  current: Map<string, EndpointInfo[]>;
+  /** Creation order: changes are applied Service by Service in this order. */
+  seq: number;
 }
 
 export interface EndpointsUpdateResult {
@@ -67,8 +79,17 @@ export interface EndpointsUpdateResult {
   conntrackCleanupRequired: boolean;
 }
 
+/** Whether two slice states differ (null: deleted); signatures are only computed when both exist. */
+function sliceChanged(before: EndpointSlice | null, after: EndpointSlice | null): boolean {
+  if (before === null || after === null) return before !== after;
+  return before !== after && sliceSignature(before) !== sliceSignature(after);
+}
+
 export class EndpointsChangeTracker {
   private trackers = new Map<string, SliceTracker>();
+  /** Services with pending slice changes (so applying costs what changed, not what exists). */
+  private dirty = new Set<string>();
+  private created = 0;
 
   constructor(private readonly nodeName: string) {}
 
@@ -79,39 +100,50 @@ export class EndpointsChangeTracker {
     const name = slice.metadata.name;
     let t = this.trackers.get(service);
     if (t === undefined) {
-      t = { applied: new Map(), pending: new Map() };
+      t = { applied: new Map(), pending: new Map(), current: new Map(), seq: this.created++ };
       this.trackers.set(service, t);
     }
-    const sig = remove ? null : sliceSignature(slice);
+    const next = remove ? null : slice;
     const pend = t.pending.get(name);
     const app = t.applied.get(name);
     let changed: boolean;
-    if (pend !== undefined) changed = (pend.remove ? null : sliceSignature(pend.slice)) !== sig;
-    else if (app !== undefined) changed = sliceSignature(app) !== sig;
+    if (pend !== undefined) changed = sliceChanged(pend.remove ? null : pend.slice, next);
+    else if (app !== undefined) changed = sliceChanged(app, next);
     else changed = !remove;
-    if (changed) t.pending.set(name, { slice, remove });
+    if (changed) {
+      t.pending.set(name, { slice, remove });
+      this.dirty.add(service);
+    }
     return changed;
   }
 
   /** Applies pending slice changes to `map`. */
   apply(map: EndpointsMap): EndpointsUpdateResult {
     const result: EndpointsUpdateResult = { updated: new Set(), conntrackCleanupRequired: false };
-    for (const [service, t] of this.trackers) {
-      if (t.pending.size === 0) continue;
-      const previous = endpointsFromSlices(service, t.applied.values(), this.nodeName);
+    const dirty: [string, SliceTracker][] = [];
+    for (const service of this.dirty) {
+      const t = this.trackers.get(service);
+      if (t !== undefined && t.pending.size > 0) dirty.push([service, t]);
+    }
+    this.dirty.clear();
+    dirty.sort((a, b) => a[1].seq - b[1].seq);
+    for (const [service, t] of dirty) {
+      const previous = t.current;
       for (const [name, p] of t.pending) {
         if (p.remove) t.applied.delete(name);
         else t.applied.set(name, p.slice);
       }
       t.pending.clear();
       if (t.applied.size === 0) this.trackers.delete(service);
-      const current = endpointsFromSlices(service, t.applied.values(), this.nodeName);
+      const current =
+        t.applied.size === 0 ? new Map() : endpointsFromSlices(service, t.applied.values(), this.nodeName, previous);
+      t.current = current;
       result.updated.add(service);
       for (const k of previous.keys()) map.delete(k);
       for (const [k, v] of current) map.set(k, v);
       if (!result.conntrackCleanupRequired) {
-        for (const k of [...previous.keys(), ...current.keys()])
-          if (k.endsWith('\u0000UDP')) result.conntrackCleanupRequired = true;
+        for (const k of previous.keys()) if (k.endsWith('\u0000UDP')) result.conntrackCleanupRequired = true;
+        for (const k of current.keys()) if (k.endsWith('\u0000UDP')) result.conntrackCleanupRequired = true;
       }
     }
     return result;

@@ -49,61 +49,109 @@ function hintSet(names: { name: string }[] | undefined): ReadonlySet<string> | n
   return names && names.length > 0 ? new Set(names.map((n) => n.name)) : null;
 }
 
-/** The endpoint lists of one Service from its slices (the cache's "applied" set). */
+type Candidate = { -readonly [K in keyof EndpointInfo]: EndpointInfo[K] };
+
+/** One entry per endpoint of a sorted list: the first copy, or the last local one when there is one. */
+function dedup(sorted: Candidate[]): Candidate[] {
+  const list: Candidate[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let pick = sorted[i]!;
+    let j = i + 1;
+    while (j < sorted.length && sorted[j]!.endpoint === pick.endpoint) {
+      if (sorted[j]!.isLocal) pick = sorted[j]!;
+      j++;
+    }
+    list.push(pick);
+    i = j;
+  }
+  return list;
+}
+
+const byEndpoint = (a: EndpointInfo, b: EndpointInfo): number =>
+  a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0;
+
+const LOWER: Record<string, string> = { TCP: 'tcp', UDP: 'udp', SCTP: 'sctp' };
+
+interface PortEntries {
+  nameString: string;
+  proto: string;
+  candidates: Candidate[];
+}
+
+/**
+ * The endpoint lists of one Service from its slices (the cache's "applied" set). `previous` (what the same Service
+ * yielded before) only lends the chain names of endpoints it already had, so an update hashes new endpoints alone.
+ */
 export function endpointsFromSlices(
   service: string,
   slices: Iterable<EndpointSlice>,
   nodeName: string,
+  previous?: ReadonlyMap<string, readonly EndpointInfo[]>,
 ): Map<string, EndpointInfo[]> {
   const slash = service.indexOf('/');
   const namespace = service.slice(0, slash);
   const name = service.slice(slash + 1);
-  const byPort = new Map<string, Map<string, EndpointInfo>>();
+  const byPort = new Map<string, PortEntries>();
   for (const slice of slices) {
-    const ports = [...(slice.ports ?? [])].sort((a, b) => (a.port ?? 0) - (b.port ?? 0));
+    const sp = slice.ports ?? [];
+    const ports = sp.length < 2 ? sp : [...sp].sort((a, b) => (a.port ?? 0) - (b.port ?? 0));
     for (const p of ports) {
       if (p.port === undefined || p.port === 0) continue;
       const portName = p.name ?? '';
       const protocol: Protocol = p.protocol ?? 'TCP';
       const key = servicePortKey(namespace, name, portName, protocol);
-      const nameString = servicePortNameString(namespace, name, portName);
-      const proto = protocol.toLowerCase();
-      let set = byPort.get(key);
-      if (set === undefined) {
-        set = new Map();
-        byPort.set(key, set);
+      let entries = byPort.get(key);
+      if (entries === undefined) {
+        entries = {
+          nameString: servicePortNameString(namespace, name, portName),
+          proto: LOWER[protocol] ?? protocol.toLowerCase(),
+          candidates: [],
+        };
+        byPort.set(key, entries);
       }
+      const suffix = `:${p.port}`;
       for (const ep of slice.endpoints) {
         const first = ep.addresses[0];
         if (first === undefined) continue;
         const ip = canonicalIp(first);
         if (ip === null) continue;
-        const isLocal = nodeName !== '' && ep.nodeName === nodeName;
-        const endpoint = `${ip}:${p.port}`;
-        if (set.has(endpoint) && !isLocal) continue;
-        const c = ep.conditions ?? {};
-        set.set(endpoint, {
+        const c = ep.conditions;
+        const hints = ep.hints;
+        entries.candidates.push({
           ip,
           port: p.port,
-          endpoint,
-          isLocal,
-          ready: c.ready ?? true,
-          serving: c.serving ?? true,
-          terminating: c.terminating ?? false,
-          zoneHints: hintSet(ep.hints?.forZones),
-          nodeHints: hintSet(ep.hints?.forNodes),
-          chain: endpointChain(nameString, proto, endpoint),
+          endpoint: ip + suffix,
+          isLocal: nodeName !== '' && ep.nodeName === nodeName,
+          ready: c?.ready ?? true,
+          serving: c?.serving ?? true,
+          terminating: c?.terminating ?? false,
+          zoneHints: hints === undefined ? null : hintSet(hints.forZones),
+          nodeHints: hints === undefined ? null : hintSet(hints.forNodes),
+          chain: '',
         });
       }
     }
   }
   const out = new Map<string, EndpointInfo[]>();
-  for (const [key, set] of byPort) {
-    if (set.size === 0) continue;
-    out.set(
-      key,
-      [...set.values()].sort((a, b) => (a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0)),
-    );
+  for (const [key, { nameString, proto, candidates }] of byPort) {
+    if (candidates.length === 0) continue;
+    // Stable, so equal endpoints keep slice order: the first copy wins unless a later one is local (the last
+    // local copy then), as the cache's map of endpoints does it.
+    candidates.sort(byEndpoint);
+    let list = candidates;
+    for (let i = 1; i < candidates.length; i++)
+      if (candidates[i]!.endpoint === candidates[i - 1]!.endpoint) {
+        list = dedup(candidates);
+        break;
+      }
+    const known = previous?.get(key);
+    let chains: Map<string, string> | null = null;
+    if (known !== undefined && known.length > 0) {
+      chains = new Map();
+      for (const ep of known) chains.set(ep.endpoint, ep.chain);
+    }
+    for (const ep of list) ep.chain = chains?.get(ep.endpoint) ?? endpointChain(nameString, proto, ep.endpoint);
+    out.set(key, list);
   }
   return out;
 }

@@ -5,24 +5,53 @@
 
 import { formatIpv4, type Ipv4, prefixMask } from '../wire/addr.js';
 
+/** Octets read by the last `scan`: -1 when the text is not an IPv4 address, else the address. */
+let scanned = -1;
+/** The last `scan` met an octet with a leading zero (so the text is not in canonical form). */
+let scannedPadded = false;
+
+// Four dot-separated runs of one to three decimal digits, each at most 255 (what splitting on '.' and matching
+// /^[0-9]{1,3}$/ per part accepts), read without allocating: endpoints are parsed by the hundred thousand.
+function scan(text: string): void {
+  scanned = -1;
+  scannedPadded = false;
+  const n = text.length;
+  let v = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  let padded = false;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? text.charCodeAt(i) : 46;
+    if (c >= 48 && c <= 57) {
+      if (digits === 3) return;
+      if (digits === 1 && octet === 0) padded = true;
+      octet = octet * 10 + (c - 48);
+      digits++;
+    } else if (c === 46) {
+      if (digits === 0 || octet > 255) return;
+      if (i < n && ++dots > 3) return;
+      v = v * 256 + octet;
+      octet = 0;
+      digits = 0;
+    } else return;
+  }
+  if (dots !== 3) return;
+  scanned = v >>> 0;
+  scannedPadded = padded;
+}
+
 /** An IPv4 address with Go's sloppy octet rules, or null. */
 export function parseIpSloppy(text: string): Ipv4 | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
-  let v = 0;
-  for (const p of parts) {
-    if (!/^[0-9]{1,3}$/.test(p)) return null;
-    const n = Number.parseInt(p, 10);
-    if (n > 255) return null;
-    v = v * 256 + n;
-  }
-  return v >>> 0;
+  scan(text);
+  return scanned < 0 ? null : scanned;
 }
 
 /** The canonical text of a sloppily written IPv4 address, or null when it is not one. */
 export function canonicalIp(text: string): string | null {
-  const a = parseIpSloppy(text);
-  return a === null ? null : formatIpv4(a);
+  scan(text);
+  if (scanned < 0) return null;
+  return scannedPadded ? formatIpv4(scanned) : text;
 }
 
 export interface Net4 {

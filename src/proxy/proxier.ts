@@ -20,18 +20,21 @@ import {
   type ServicePortMap,
 } from './changetracker.js';
 import { cleanStaleEntries } from './conntrack.js';
+import type { EndpointInfo } from './endpoint.js';
 import { parseIpSloppy } from './ip.js';
 import { canaryMissing, type EnsureLog, ensureCanaries, ensureJumps } from './jumps.js';
+import { LoggedMap } from './loggedmap.js';
 import { type EndpointSlice, LABEL_TOPOLOGY_ZONE, type Service } from './model.js';
 import { type LocalDetectorSpec, localDetector, NodePortAddresses } from './netconfig.js';
 import {
   generateRuleset,
   NFACCT_CT_STATE_INVALID_DROPPED,
   NFACCT_LOCALHOST_NODEPORTS_ACCEPTED,
-  type RulesetCache,
   type RulesetConfig,
   type SyncOutput,
 } from './ruleset.js';
+import { RulesetCache } from './rulesetcache.js';
+import type { ServicePortInfo } from './serviceport.js';
 
 /** Full resync at least this often (proxyutil.FullSyncPeriod). */
 export const FULL_SYNC_PERIOD_NS = 3600e9;
@@ -90,8 +93,9 @@ export function formatMark(bit: number): string {
 }
 
 export class Proxier {
-  readonly services: ServicePortMap = new Map();
-  readonly endpoints: EndpointsMap = new Map();
+  // Logged, so the ruleset cache learns which service ports changed without comparing them all.
+  readonly services: ServicePortMap = new LoggedMap<ServicePortInfo>();
+  readonly endpoints: EndpointsMap = new LoggedMap<EndpointInfo[]>();
   private readonly serviceChanges = new ServiceChangeTracker();
   private readonly endpointsChanges: EndpointsChangeTracker;
   private readonly cfg: RulesetConfig;
@@ -106,7 +110,7 @@ export class Proxier {
   private readonly natChainsModel = new Set<string>();
   /** The last payload written. */
   lastPayload = '';
-  private readonly rulesetCache: RulesetCache = new WeakMap();
+  private readonly rulesetCache = new RulesetCache();
 
   constructor(opts: ProxierOptions) {
     this.opts = opts;
@@ -213,15 +217,17 @@ export class Proxier {
           if (!store.objects.has(name)) store.add(name);
       }
     }
-    const totalBefore = this.countEndpoints();
-    const large = totalBefore > 1000;
-    const cleanupDue = !large || now - this.lastCleanup > (this.opts.syncPeriodSeconds ?? 30) * 1e9;
+    // In large-cluster mode stale chains are looked for at most once per sync period.
+    let cleanupDue = false;
     const out = generateRuleset(this.cfg, {
       services: this.services,
       endpoints: this.endpoints,
       fullSync,
       changed: this.pendingChanged,
-      existingNatChains: cleanupDue ? this.existingNatChains() : null,
+      existingNatChains: (large) => {
+        cleanupDue = !large || now - this.lastCleanup > (this.opts.syncPeriodSeconds ?? 30) * 1e9;
+        return cleanupDue ? this.existingNatChains() : null;
+      },
       nodePortIPs: this.cfg.nodePortAddresses.matchAll ? [] : this.cfg.nodePortAddresses.nodeIPs(this.interfaceAddrs()),
       cache: this.rulesetCache,
     });
@@ -234,14 +240,14 @@ export class Proxier {
       if (!(e instanceof Error)) throw e;
       error = e;
     }
-    const result: SyncResult = {
-      ...out,
+    // Not a spread: that would build `activeNatChains`, which the output computes only when asked for.
+    const result: SyncResult = Object.assign(out, {
       fullSync,
       ensured: ensure.commands,
       error,
-      conntrackFilters: [],
+      conntrackFilters: [] as string[],
       conntrackDeleted: 0,
-    };
+    });
     if (error !== null) {
       // The checked-out changes are gone; only a full sync can rebuild everything.
       this.needFullSync = true;
@@ -260,15 +266,14 @@ export class Proxier {
     return result;
   }
 
-  private countEndpoints(): number {
-    let n = 0;
-    for (const key of this.services.keys()) n += this.endpoints.get(key)?.length ?? 0;
-    return n;
-  }
-
+  /** Records the chains the payload declares (its `:CHAIN` lines), found without splitting it into lines. */
   private trackModel(out: SyncOutput): void {
-    for (const line of out.payload.split('\n')) {
-      if (line.startsWith(':')) this.natChainsModel.add(line.slice(1, line.indexOf(' ')));
+    const p = out.payload;
+    for (let i = p.indexOf('\n:'); i !== -1; i = p.indexOf('\n:', i + 1)) {
+      let end = p.indexOf('\n', i + 1);
+      if (end === -1) end = p.length;
+      const space = p.indexOf(' ', i + 2);
+      this.natChainsModel.add(p.slice(i + 2, space !== -1 && space < end ? space : end - 1));
     }
     for (const c of out.deletedChains) this.natChainsModel.delete(c);
   }

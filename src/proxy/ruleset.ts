@@ -6,8 +6,9 @@
 // declared (so flushed and rewritten); on a partial sync the per-service chains of unchanged Services are left out
 // and keep their rules in the kernel. Stale service chains are flushed and deleted (`-X`). Over 1000 endpoints
 // ("large cluster mode") the per-endpoint comments are dropped. Services are written in name order (upstream's
-// order follows a Go map, so any order is as faithful). With a cache, the lines of a Service that changed neither
-// itself nor its endpoints since the last sync are repeated instead of recomputed.
+// order follows a Go map, so any order is as faithful). With a cache (rulesetcache.ts), the lines of a Service that
+// changed neither itself nor its endpoints since the last sync are repeated instead of recomputed, a group of such
+// Services at a time, so a partial sync costs what changed plus copying the always-written top-level chains.
 
 import {
   isServiceChainName,
@@ -24,6 +25,7 @@ import type { EndpointsMap, ServicePortMap } from './changetracker.js';
 import type { EndpointInfo } from './endpoint.js';
 import { netContains, parseCidrSloppy, parseIpSloppy } from './ip.js';
 import type { LocalDetector, NodePortAddresses } from './netconfig.js';
+import { byName, type CachedService, type RulesetCache } from './rulesetcache.js';
 import { externallyAccessible, type ServicePortInfo, usesClusterEndpoints, usesLocalEndpoints } from './serviceport.js';
 import { categorizeEndpoints } from './topology.js';
 
@@ -55,34 +57,21 @@ export interface SyncInput {
   fullSync: boolean;
   /** Services (namespace/name) whose chains a partial sync rewrites. */
   changed: ReadonlySet<string>;
-  /** nat chains present now (iptables-save -t nat), or null to skip stale chain deletion this time. */
-  existingNatChains: Iterable<string> | null;
+  /**
+   * nat chains present now (iptables-save -t nat), or null to skip stale chain deletion this time; or a function
+   * deciding that once large-cluster mode is known.
+   */
+  existingNatChains: Iterable<string> | null | ((largeClusterMode: boolean) => Iterable<string> | null);
   /** Node addresses inside --nodeport-addresses (used when they are not "all"). */
   nodePortIPs: readonly string[];
   /** What earlier syncs wrote for each service port, reused while it and its endpoints are unchanged. */
   cache?: RulesetCache;
 }
 
-interface CachedService {
-  endpoints: readonly EndpointInfo[];
-  zone: string;
-  large: boolean;
-  /** filter lines, and the nat lines outside the service's own chains (KUBE-SERVICES, KUBE-NODEPORTS). */
-  filter: string[];
-  nat: string[];
-  /** Rules in the service's own chains, and those chains. */
-  chainRules: number;
-  active: string[];
-  noLocalInternal: number;
-  noLocalExternal: number;
-}
-
-/** Per service port, the lines of the last sync that wrote them (a partial sync repeats them verbatim). */
-export type RulesetCache = WeakMap<ServicePortInfo, CachedService>;
-
 export interface SyncOutput {
   payload: string;
-  activeNatChains: Set<string>;
+  /** nat chains the written rules use (built on first access). */
+  readonly activeNatChains: Set<string>;
   largeClusterMode: boolean;
   totalEndpoints: number;
   filterRules: number;
@@ -112,24 +101,60 @@ export function computeProbability(n: number): string {
   return (1 / n).toFixed(10);
 }
 
-const probabilityCache: string[] = ['<bad value>'];
+/** ` -m statistic --mode random --probability P` for 1/n, by n. */
+const statisticCache: string[] = [''];
 
-function probability(n: number): string {
-  while (probabilityCache.length <= n) probabilityCache.push(computeProbability(probabilityCache.length));
-  return probabilityCache[n]!;
+function statistic(n: number): string {
+  while (statisticCache.length <= n)
+    statisticCache.push(` -m statistic --mode random --probability ${computeProbability(statisticCache.length)}`);
+  return statisticCache[n]!;
 }
 
 const q = (s: string): string => `"${s}"`;
 
 const NO_ENDPOINTS: readonly EndpointInfo[] = [];
+const NO_LINES: readonly string[] = [];
+
+/**
+ * The lines of one payload section, joined a chunk at a time (so 10^5 lines never sit in memory as separate
+ * strings) or copied in as pre-joined blocks.
+ */
+const CHUNK_LINES = 2048;
+
+class Section {
+  count = 0;
+  readonly pieces: string[] = [];
+  private pending: string[] = [];
+
+  push(line: string): void {
+    this.pending.push(line);
+    this.count++;
+    if (this.pending.length === CHUNK_LINES) this.flush();
+  }
+
+  /** `lines` lines, each ending in a newline. */
+  block(text: string, lines: number): void {
+    if (lines === 0) return;
+    this.flush();
+    this.pieces.push(text);
+    this.count += lines;
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return;
+    this.pending.push('');
+    this.pieces.push(this.pending.join('\n'));
+    this.pending = [];
+  }
+}
 
 export function generateRuleset(cfg: RulesetConfig, input: SyncInput): SyncOutput {
-  const filterChains: string[] = [];
-  const filterRules: string[] = [];
-  const natChains: string[] = [];
-  const natRules: string[] = [];
-  let skippedRuleCount = 0;
+  const filterChains = new Section();
+  const filterRules = new Section();
+  const natChains = new Section();
+  const natRules = new Section();
   const mark = cfg.masqueradeMark;
+  const cache = input.cache;
 
   for (const c of [KUBE_SERVICES, KUBE_EXTERNAL_SERVICES, KUBE_FORWARD, KUBE_NODEPORTS, KUBE_PROXY_FIREWALL])
     filterChains.push(`:${c} - [0:0]`);
@@ -149,271 +174,69 @@ export function generateRuleset(cfg: RulesetConfig, input: SyncInput): SyncOutpu
     );
   }
 
-  const active = new Set<string>();
-  const services = [...input.services.values()].sort((a, b) =>
-    a.nameString < b.nameString ? -1 : a.nameString > b.nameString ? 1 : a.protocol < b.protocol ? -1 : 1,
-  );
+  let services: ServicePortInfo[] | null = null;
   let totalEndpoints = 0;
-  for (const s of services) totalEndpoints += input.endpoints.get(s.key)?.length ?? 0;
+  let followed = false;
+  if (cache === undefined) {
+    services = [...input.services.values()].sort(byName);
+    for (const s of services) totalEndpoints += input.endpoints.get(s.key)?.length ?? 0;
+  } else {
+    ({ followed, totalEndpoints } = cache.follow(input.services, input.endpoints, input.changed));
+  }
   const largeClusterMode = totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
-  const comment = (text: string): string => (largeClusterMode ? '' : ` -m comment --comment ${text}`);
-  const nodeIP = cfg.nodeIP === null ? null : parseIpSloppy(cfg.nodeIP);
-  let noLocalInternal = 0;
-  let noLocalExternal = 0;
+  const w: Writer = {
+    cfg,
+    large: largeClusterMode,
+    nodeIP: cfg.nodeIP === null ? null : parseIpSloppy(cfg.nodeIP),
+    filterRules,
+    natChains,
+    natRules,
+  };
+  const tally: Tally = { skipped: 0, noLocalInternal: 0, noLocalExternal: 0 };
+  /** The chains in use: per group (or one list for all), per service port. */
+  const used: (readonly (readonly string[])[])[] = [];
 
-  for (const svc of services) {
-    const eps = input.endpoints.get(svc.key) ?? NO_ENDPOINTS;
-    const rewrite = input.fullSync || input.changed.has(svc.service);
-    const hit = input.cache?.get(svc);
-    if (
-      !rewrite &&
-      hit !== undefined &&
-      hit.endpoints === eps &&
-      hit.zone === cfg.zone &&
-      hit.large === largeClusterMode
-    ) {
-      for (const l of hit.filter) filterRules.push(l);
-      for (const l of hit.nat) natRules.push(l);
-      for (const c of hit.active) active.add(c);
-      skippedRuleCount += hit.chainRules;
-      noLocalInternal += hit.noLocalInternal;
-      noLocalExternal += hit.noLocalExternal;
-      continue;
-    }
-    const f0 = filterRules.length;
-    const n0 = natRules.length;
-    const nli0 = noLocalInternal;
-    const nle0 = noLocalExternal;
-    const used: string[] = [];
-    const use = (chain: string) => {
-      active.add(chain);
-      used.push(chain);
-    };
-    const remember = (chainRules: number, natEnd: number) =>
-      input.cache?.set(svc, {
-        endpoints: eps,
-        zone: cfg.zone,
-        large: largeClusterMode,
-        filter: filterRules.slice(f0),
-        nat: natRules.slice(n0, natEnd),
-        chainRules,
-        active: used,
-        noLocalInternal: noLocalInternal - nli0,
-        noLocalExternal: noLocalExternal - nle0,
-      });
-    const p = svc.proto;
-    const name = svc.nameString;
-    const cat = categorizeEndpoints(eps, svc, cfg.nodeName, cfg.zone);
-    const { cluster: clusterChain, local: localChain, firewall: fwChain, external: extChain } = svc.chains;
-    const usesClusterPolicyChain = cat.cluster.length > 0 && usesClusterEndpoints(svc);
-    const usesLocalPolicyChain = cat.local.length > 0 && usesLocalEndpoints(svc);
-    let internalChain = clusterChain;
-    let hasInternal = cat.hasAny;
-    if (svc.internalPolicyLocal) {
-      internalChain = localChain;
-      if (cat.local.length === 0) hasInternal = false;
-    }
-    let externalPolicyChain = clusterChain;
-    let hasExternal = cat.hasAny;
-    if (svc.externalPolicyLocal) {
-      externalPolicyChain = localChain;
-      if (cat.local.length === 0) hasExternal = false;
-    }
-    const usesExternalChain = cat.hasAny && externallyAccessible(svc);
-    const usesFW = cat.hasAny && svc.loadBalancerVIPs.length > 0 && svc.loadBalancerSourceRanges.length > 0;
-    const lbChain = usesFW ? fwChain : extChain;
-
-    let internalTarget = '';
-    let internalComment = '';
-    let externalTarget = '';
-    let externalComment = '';
-    if (!cat.hasAny) {
-      internalTarget = 'REJECT';
-      internalComment = q(`${name} has no endpoints`);
-      externalTarget = 'REJECT';
-      externalComment = internalComment;
-    } else {
-      if (!hasInternal) {
-        internalTarget = 'DROP';
-        internalComment = q(`${name} has no local endpoints`);
-        noLocalInternal++;
-      }
-      if (!hasExternal) {
-        externalTarget = 'DROP';
-        externalComment = q(`${name} has no local endpoints`);
-        noLocalExternal++;
-      }
-    }
-    const dport = `--dport ${svc.port}`;
-
-    if (hasInternal) {
-      natRules.push(
-        `-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} cluster IP`)} -m ${p} -p ${p} -d ${svc.clusterIP} ${dport} -j ${internalChain}`,
-      );
-    } else {
-      filterRules.push(
-        `-A ${KUBE_SERVICES} -m comment --comment ${internalComment} -m ${p} -p ${p} -d ${svc.clusterIP} ${dport} -j ${internalTarget}`,
-      );
-    }
-
-    for (const eip of svc.externalIPs) {
-      if (cat.hasAny)
-        natRules.push(
-          `-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} external IP`)} -m ${p} -p ${p} -d ${eip} ${dport} -j ${extChain}`,
-        );
-      if (!hasExternal)
-        filterRules.push(
-          `-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} -m ${p} -p ${p} -d ${eip} ${dport} -j ${externalTarget}`,
-        );
-    }
-
-    for (const lbip of svc.loadBalancerVIPs) {
-      if (cat.hasAny)
-        natRules.push(
-          `-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} loadbalancer IP`)} -m ${p} -p ${p} -d ${lbip} ${dport} -j ${lbChain}`,
-        );
-      if (usesFW)
-        filterRules.push(
-          `-A ${KUBE_PROXY_FIREWALL} -m comment --comment ${q(`${name} traffic not accepted by ${fwChain}`)} -m ${p} -p ${p} -d ${lbip} ${dport} -j DROP`,
-        );
-    }
-    if (!hasExternal)
-      for (const lbip of svc.loadBalancerVIPs)
-        filterRules.push(
-          `-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} -m ${p} -p ${p} -d ${lbip} ${dport} -j ${externalTarget}`,
-        );
-
-    if (svc.nodePort !== 0) {
-      if (cat.hasAny) {
-        if (cfg.localhostNodePorts && cfg.nfacct.localhostNodePortsAccepted)
-          natRules.push(
-            `-A ${KUBE_NODEPORTS} -m comment --comment ${name} -m ${p} -p ${p} -d 127.0.0.0/8 --dport ${svc.nodePort} -m nfacct --nfacct-name ${NFACCT_LOCALHOST_NODEPORTS_ACCEPTED} -j ${extChain}`,
-          );
-        natRules.push(
-          `-A ${KUBE_NODEPORTS} -m comment --comment ${name} -m ${p} -p ${p} --dport ${svc.nodePort} -j ${extChain}`,
-        );
-      }
-      if (!hasExternal)
-        filterRules.push(
-          `-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} -m addrtype --dst-type LOCAL -m ${p} -p ${p} --dport ${svc.nodePort} -j ${externalTarget}`,
-        );
-    }
-
-    if (svc.healthCheckNodePort !== 0)
-      filterRules.push(
-        `-A ${KUBE_NODEPORTS} -m comment --comment ${q(`${name} health check node port`)} -m tcp -p tcp --dport ${svc.healthCheckNodePort} -j ACCEPT`,
-      );
-
-    const natEnd = natRules.length;
-    if (!rewrite) {
-      // Unchanged since the last sync: its chains stay as they are in the kernel. Only the bookkeeping remains
-      // (which chains are in use, how many rules they hold); upstream formats them into a discarded buffer.
-      let n = 0;
-      if (hasInternal && (cfg.masqueradeAll || cfg.localDetector !== null)) n++;
-      if (usesExternalChain) {
-        use(extChain);
-        n += svc.externalPolicyLocal ? (cfg.localDetector !== null ? 3 : 2) : 1;
-        if (hasExternal) n++;
-      }
-      if (usesFW) {
-        use(fwChain);
-        const fromNode =
-          nodeIP !== null &&
-          svc.loadBalancerSourceRanges.some((c) => {
-            const net = parseCidrSloppy(c);
-            return net !== null && netContains(net, nodeIP);
-          });
-        n += svc.loadBalancerSourceRanges.length + (fromNode ? svc.loadBalancerVIPs.length : 0) + 1;
-      }
-      const perEndpoint = svc.sessionAffinityClientIP ? 2 : 1;
-      if (usesClusterPolicyChain) {
-        use(clusterChain);
-        n += cat.cluster.length * perEndpoint;
-      }
-      if (usesLocalPolicyChain) {
-        use(localChain);
-        n += cat.local.length * perEndpoint;
-      }
-      for (const ep of cat.allReachable) use(ep.chain);
-      n += 2 * cat.allReachable.length;
-      skippedRuleCount += n;
-      remember(n, natEnd);
-      continue;
-    }
-    const chains = natChains;
-    const rules = natRules;
-
-    if (hasInternal) {
-      const args = `-m comment --comment ${q(`${name} cluster IP`)} -m ${p} -p ${p} -d ${svc.clusterIP} ${dport}`;
-      if (cfg.masqueradeAll) rules.push(`-A ${internalChain} ${args} -j ${KUBE_MARK_MASQ}`);
-      else if (cfg.localDetector !== null)
-        rules.push(`-A ${internalChain} ${args} ${cfg.localDetector.ifNotLocal} -j ${KUBE_MARK_MASQ}`);
-    }
-
-    if (usesExternalChain) {
-      chains.push(`:${extChain} - [0:0]`);
-      use(extChain);
-      if (!svc.externalPolicyLocal) {
-        rules.push(
-          `-A ${extChain} -m comment --comment ${q(`masquerade traffic for ${name} external destinations`)} -j ${KUBE_MARK_MASQ}`,
-        );
+  if (cache === undefined) {
+    const all: (readonly string[])[] = [];
+    for (const svc of services!) all.push(visit(w, input, svc, undefined, tally).active);
+    used.push(all);
+  } else {
+    // Only groups holding something that changed are read service by service; the others repeat their lines.
+    const partial =
+      followed && !input.fullSync && cache.cfg === cfg && cache.zone === cfg.zone && cache.large === largeClusterMode;
+    if (!partial) cache.recut();
+    for (const g of cache.groups) {
+      if (g.dirty) {
+        for (let i = 0; i < g.members.length; i++) {
+          const svc = g.members[i]!;
+          const entry = visit(w, input, svc, g.entries[i], tally);
+          if (entry !== g.entries[i]) cache.store(g, i, entry);
+        }
+        cache.seal(g);
       } else {
-        if (cfg.localDetector !== null)
-          rules.push(
-            `-A ${extChain} -m comment --comment ${q(`pod traffic for ${name} external destinations`)} ${cfg.localDetector.ifLocal} -j ${clusterChain}`,
-          );
-        rules.push(
-          `-A ${extChain} -m comment --comment ${q(`masquerade LOCAL traffic for ${name} external destinations`)} -m addrtype --src-type LOCAL -j ${KUBE_MARK_MASQ}`,
-        );
-        rules.push(
-          `-A ${extChain} -m comment --comment ${q(`route LOCAL traffic for ${name} external destinations`)} -m addrtype --src-type LOCAL -j ${clusterChain}`,
-        );
+        filterRules.block(g.filterText, g.filterLines);
+        natRules.block(g.natText, g.natLines);
+        tally.skipped += g.chainRules;
+        tally.noLocalInternal += g.noLocalInternal;
+        tally.noLocalExternal += g.noLocalExternal;
       }
-      if (hasExternal) rules.push(`-A ${extChain} -j ${externalPolicyChain}`);
+      used.push(g.active);
     }
-
-    if (usesFW) {
-      chains.push(`:${fwChain} - [0:0]`);
-      use(fwChain);
-      const args = `-A ${fwChain} -m comment --comment ${q(`${name} loadbalancer IP`)}`;
-      let allowFromNode = false;
-      for (const cidr of svc.loadBalancerSourceRanges) {
-        rules.push(`${args} -s ${cidr} -j ${extChain}`);
-        const n = parseCidrSloppy(cidr);
-        if (n !== null && nodeIP !== null && netContains(n, nodeIP)) allowFromNode = true;
-      }
-      if (allowFromNode) for (const lbip of svc.loadBalancerVIPs) rules.push(`${args} -s ${lbip} -j ${extChain}`);
-      rules.push(
-        `-A ${fwChain} -m comment --comment ${q(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`)}`,
-      );
-    }
-
-    if (usesClusterPolicyChain) {
-      chains.push(`:${clusterChain} - [0:0]`);
-      use(clusterChain);
-      serviceToEndpointRules(rules, svc, clusterChain, cat.cluster, comment);
-    }
-    if (usesLocalPolicyChain) {
-      chains.push(`:${localChain} - [0:0]`);
-      use(localChain);
-      serviceToEndpointRules(rules, svc, localChain, cat.local, comment);
-    }
-
-    for (const ep of cat.allReachable) {
-      chains.push(`:${ep.chain} - [0:0]`);
-      use(ep.chain);
-      const head = `-A ${ep.chain}${comment(name)}`;
-      rules.push(`${head} -s ${ep.ip} -j ${KUBE_MARK_MASQ}`);
-      const affinity = svc.sessionAffinityClientIP ? ` -m recent --name ${ep.chain} --set` : '';
-      rules.push(`${head}${affinity} -m ${p} -p ${p} -j DNAT --to-destination ${ep.endpoint}`);
-    }
-    remember(natRules.length - natEnd, natEnd);
+    cache.cfg = cfg;
+    cache.zone = cfg.zone;
+    cache.large = largeClusterMode;
+    cache.totalEndpoints = totalEndpoints;
   }
 
   const deletedChains: string[] = [];
-  if (input.existingNatChains !== null) {
-    for (const chain of input.existingNatChains) {
-      if (active.has(chain) || !isServiceChainName(chain)) continue;
+  const existing =
+    typeof input.existingNatChains === 'function' ? input.existingNatChains(largeClusterMode) : input.existingNatChains;
+  if (existing !== null) {
+    let active = cache?.active ?? null;
+    for (const chain of existing) {
+      if (!isServiceChainName(chain)) continue;
+      active ??= cache !== undefined ? cache.buildActive() : union(used);
+      if (active.has(chain)) continue;
       natChains.push(`:${chain} - [0:0]`);
       natRules.push(`-X ${chain}`);
       deletedChains.push(chain);
@@ -444,43 +267,346 @@ export function generateRuleset(cfg: RulesetConfig, input: SyncInput): SyncOutpu
     `-A ${KUBE_FORWARD} -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
   );
 
-  const payload = `*filter\n${lines(filterChains)}${lines(filterRules)}COMMIT\n*nat\n${lines(natChains)}${lines(natRules)}COMMIT\n`;
+  const parts = ['*filter\n'];
+  for (const sec of [filterChains, filterRules, null, natChains, natRules]) {
+    if (sec === null) {
+      parts.push('COMMIT\n*nat\n');
+      continue;
+    }
+    sec.flush();
+    for (const c of sec.pieces) parts.push(c);
+  }
+  parts.push('COMMIT\n');
+  let active: Set<string> | null = null;
   return {
-    payload,
-    activeNatChains: active,
+    payload: parts.join(''),
+    get activeNatChains(): Set<string> {
+      active ??= union(used);
+      return active;
+    },
     largeClusterMode,
     totalEndpoints,
-    filterRules: filterRules.length,
-    natRules: natRules.length - deletedChains.length,
-    skippedNatRules: skippedRuleCount,
+    filterRules: filterRules.count,
+    natRules: natRules.count - deletedChains.length,
+    skippedNatRules: tally.skipped,
     deletedChains,
-    noLocalEndpointsInternal: noLocalInternal,
-    noLocalEndpointsExternal: noLocalExternal,
+    noLocalEndpointsInternal: tally.noLocalInternal,
+    noLocalEndpointsExternal: tally.noLocalExternal,
   };
 }
 
-function lines(a: readonly string[]): string {
-  return a.length === 0 ? '' : `${a.join('\n')}\n`;
+function union(groups: readonly (readonly (readonly string[])[])[]): Set<string> {
+  const out = new Set<string>();
+  for (const g of groups) for (const l of g) for (const c of l) out.add(c);
+  return out;
+}
+
+interface Tally {
+  /** nat rules in chains left out. */
+  skipped: number;
+  noLocalInternal: number;
+  noLocalExternal: number;
+}
+
+/**
+ * One service port: its lines repeated from the cache when neither it nor its endpoints changed (nor the zone or
+ * large-cluster mode), else written anew (its own chains only when it is rewritten).
+ */
+function visit(
+  w: Writer,
+  input: SyncInput,
+  svc: ServicePortInfo,
+  cached: CachedService | undefined,
+  tally: Tally,
+): CachedService {
+  const eps = input.endpoints.get(svc.key) ?? NO_ENDPOINTS;
+  const rewrite = input.fullSync || input.changed.has(svc.service);
+  let entry = cached;
+  if (
+    rewrite ||
+    entry === undefined ||
+    entry.endpoints !== eps ||
+    entry.zone !== w.cfg.zone ||
+    entry.large !== w.large
+  ) {
+    entry = writeService(w, svc, eps, rewrite);
+  } else {
+    for (const l of entry.filter) w.filterRules.push(l);
+    for (const l of entry.nat) w.natRules.push(l);
+  }
+  if (!rewrite) tally.skipped += entry.chainRules;
+  tally.noLocalInternal += entry.noLocalInternal;
+  tally.noLocalExternal += entry.noLocalExternal;
+  return entry;
+}
+
+interface Writer {
+  cfg: RulesetConfig;
+  large: boolean;
+  nodeIP: number | null;
+  filterRules: Section;
+  natChains: Section;
+  natRules: Section;
+}
+
+/**
+ * One service port's lines: filter rules and its KUBE-SERVICES/KUBE-NODEPORTS rules always, its own chains only
+ * when `rewrite` (otherwise they stay as they are in the kernel, and only the bookkeeping remains: which chains
+ * are in use and how many rules they hold, as upstream formats them into a discarded buffer).
+ */
+function writeService(w: Writer, svc: ServicePortInfo, eps: readonly EndpointInfo[], rewrite: boolean): CachedService {
+  const { cfg, large } = w;
+  const filter: string[] = [];
+  const nat: string[] = [];
+  let noLocalInternal = 0;
+  let noLocalExternal = 0;
+  const p = svc.proto;
+  const name = svc.nameString;
+  const cat = categorizeEndpoints(eps, svc, cfg.nodeName, cfg.zone);
+  const { cluster: clusterChain, local: localChain, firewall: fwChain, external: extChain } = svc.chains;
+  const usesClusterPolicyChain = cat.cluster.length > 0 && usesClusterEndpoints(svc);
+  const usesLocalPolicyChain = cat.local.length > 0 && usesLocalEndpoints(svc);
+  let internalChain = clusterChain;
+  let hasInternal = cat.hasAny;
+  if (svc.internalPolicyLocal) {
+    internalChain = localChain;
+    if (cat.local.length === 0) hasInternal = false;
+  }
+  let externalPolicyChain = clusterChain;
+  let hasExternal = cat.hasAny;
+  if (svc.externalPolicyLocal) {
+    externalPolicyChain = localChain;
+    if (cat.local.length === 0) hasExternal = false;
+  }
+  const usesExternalChain = cat.hasAny && externallyAccessible(svc);
+  const usesFW = cat.hasAny && svc.loadBalancerVIPs.length > 0 && svc.loadBalancerSourceRanges.length > 0;
+  const lbChain = usesFW ? fwChain : extChain;
+
+  let internalTarget = '';
+  let internalComment = '';
+  let externalTarget = '';
+  let externalComment = '';
+  if (!cat.hasAny) {
+    internalTarget = 'REJECT';
+    internalComment = q(`${name} has no endpoints`);
+    externalTarget = 'REJECT';
+    externalComment = internalComment;
+  } else {
+    if (!hasInternal) {
+      internalTarget = 'DROP';
+      internalComment = q(`${name} has no local endpoints`);
+      noLocalInternal++;
+    }
+    if (!hasExternal) {
+      externalTarget = 'DROP';
+      externalComment = q(`${name} has no local endpoints`);
+      noLocalExternal++;
+    }
+  }
+  const dport = `--dport ${svc.port}`;
+
+  if (hasInternal) {
+    nat.push(
+      `-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} cluster IP`)} -m ${p} -p ${p} -d ${svc.clusterIP} ${dport} -j ${internalChain}`,
+    );
+  } else {
+    filter.push(
+      `-A ${KUBE_SERVICES} -m comment --comment ${internalComment} -m ${p} -p ${p} -d ${svc.clusterIP} ${dport} -j ${internalTarget}`,
+    );
+  }
+
+  for (const eip of svc.externalIPs) {
+    if (cat.hasAny)
+      nat.push(
+        `-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} external IP`)} -m ${p} -p ${p} -d ${eip} ${dport} -j ${extChain}`,
+      );
+    if (!hasExternal)
+      filter.push(
+        `-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} -m ${p} -p ${p} -d ${eip} ${dport} -j ${externalTarget}`,
+      );
+  }
+
+  for (const lbip of svc.loadBalancerVIPs) {
+    if (cat.hasAny)
+      nat.push(
+        `-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} loadbalancer IP`)} -m ${p} -p ${p} -d ${lbip} ${dport} -j ${lbChain}`,
+      );
+    if (usesFW)
+      filter.push(
+        `-A ${KUBE_PROXY_FIREWALL} -m comment --comment ${q(`${name} traffic not accepted by ${fwChain}`)} -m ${p} -p ${p} -d ${lbip} ${dport} -j DROP`,
+      );
+  }
+  if (!hasExternal)
+    for (const lbip of svc.loadBalancerVIPs)
+      filter.push(
+        `-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} -m ${p} -p ${p} -d ${lbip} ${dport} -j ${externalTarget}`,
+      );
+
+  if (svc.nodePort !== 0) {
+    if (cat.hasAny) {
+      if (cfg.localhostNodePorts && cfg.nfacct.localhostNodePortsAccepted)
+        nat.push(
+          `-A ${KUBE_NODEPORTS} -m comment --comment ${name} -m ${p} -p ${p} -d 127.0.0.0/8 --dport ${svc.nodePort} -m nfacct --nfacct-name ${NFACCT_LOCALHOST_NODEPORTS_ACCEPTED} -j ${extChain}`,
+        );
+      nat.push(
+        `-A ${KUBE_NODEPORTS} -m comment --comment ${name} -m ${p} -p ${p} --dport ${svc.nodePort} -j ${extChain}`,
+      );
+    }
+    if (!hasExternal)
+      filter.push(
+        `-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} -m addrtype --dst-type LOCAL -m ${p} -p ${p} --dport ${svc.nodePort} -j ${externalTarget}`,
+      );
+  }
+
+  if (svc.healthCheckNodePort !== 0)
+    filter.push(
+      `-A ${KUBE_NODEPORTS} -m comment --comment ${q(`${name} health check node port`)} -m tcp -p tcp --dport ${svc.healthCheckNodePort} -j ACCEPT`,
+    );
+
+  for (const l of filter) w.filterRules.push(l);
+  for (const l of nat) w.natRules.push(l);
+
+  const active: string[] = [];
+  const entry = (chainRules: number): CachedService => ({
+    endpoints: eps,
+    zone: cfg.zone,
+    large,
+    filter: filter.length === 0 ? NO_LINES : filter,
+    nat: nat.length === 0 ? NO_LINES : nat,
+    chainRules,
+    active,
+    noLocalInternal,
+    noLocalExternal,
+  });
+
+  if (!rewrite) {
+    let n = 0;
+    if (hasInternal && (cfg.masqueradeAll || cfg.localDetector !== null)) n++;
+    if (usesExternalChain) {
+      active.push(extChain);
+      n += svc.externalPolicyLocal ? (cfg.localDetector !== null ? 3 : 2) : 1;
+      if (hasExternal) n++;
+    }
+    if (usesFW) {
+      active.push(fwChain);
+      const nodeIP = w.nodeIP;
+      const fromNode =
+        nodeIP !== null &&
+        svc.loadBalancerSourceRanges.some((c) => {
+          const net = parseCidrSloppy(c);
+          return net !== null && netContains(net, nodeIP);
+        });
+      n += svc.loadBalancerSourceRanges.length + (fromNode ? svc.loadBalancerVIPs.length : 0) + 1;
+    }
+    const perEndpoint = svc.sessionAffinityClientIP ? 2 : 1;
+    if (usesClusterPolicyChain) {
+      active.push(clusterChain);
+      n += cat.cluster.length * perEndpoint;
+    }
+    if (usesLocalPolicyChain) {
+      active.push(localChain);
+      n += cat.local.length * perEndpoint;
+    }
+    for (const ep of cat.allReachable) active.push(ep.chain);
+    n += 2 * cat.allReachable.length;
+    return entry(n);
+  }
+
+  const chains = w.natChains;
+  const rules = w.natRules;
+  const rules0 = rules.count;
+
+  if (hasInternal) {
+    const args = `-m comment --comment ${q(`${name} cluster IP`)} -m ${p} -p ${p} -d ${svc.clusterIP} ${dport}`;
+    if (cfg.masqueradeAll) rules.push(`-A ${internalChain} ${args} -j ${KUBE_MARK_MASQ}`);
+    else if (cfg.localDetector !== null)
+      rules.push(`-A ${internalChain} ${args} ${cfg.localDetector.ifNotLocal} -j ${KUBE_MARK_MASQ}`);
+  }
+
+  if (usesExternalChain) {
+    chains.push(`:${extChain} - [0:0]`);
+    active.push(extChain);
+    if (!svc.externalPolicyLocal) {
+      rules.push(
+        `-A ${extChain} -m comment --comment ${q(`masquerade traffic for ${name} external destinations`)} -j ${KUBE_MARK_MASQ}`,
+      );
+    } else {
+      if (cfg.localDetector !== null)
+        rules.push(
+          `-A ${extChain} -m comment --comment ${q(`pod traffic for ${name} external destinations`)} ${cfg.localDetector.ifLocal} -j ${clusterChain}`,
+        );
+      rules.push(
+        `-A ${extChain} -m comment --comment ${q(`masquerade LOCAL traffic for ${name} external destinations`)} -m addrtype --src-type LOCAL -j ${KUBE_MARK_MASQ}`,
+      );
+      rules.push(
+        `-A ${extChain} -m comment --comment ${q(`route LOCAL traffic for ${name} external destinations`)} -m addrtype --src-type LOCAL -j ${clusterChain}`,
+      );
+    }
+    if (hasExternal) rules.push(`-A ${extChain} -j ${externalPolicyChain}`);
+  }
+
+  if (usesFW) {
+    chains.push(`:${fwChain} - [0:0]`);
+    active.push(fwChain);
+    const args = `-A ${fwChain} -m comment --comment ${q(`${name} loadbalancer IP`)}`;
+    let allowFromNode = false;
+    const nodeIP = w.nodeIP;
+    for (const cidr of svc.loadBalancerSourceRanges) {
+      rules.push(`${args} -s ${cidr} -j ${extChain}`);
+      const n = parseCidrSloppy(cidr);
+      if (n !== null && nodeIP !== null && netContains(n, nodeIP)) allowFromNode = true;
+    }
+    if (allowFromNode) for (const lbip of svc.loadBalancerVIPs) rules.push(`${args} -s ${lbip} -j ${extChain}`);
+    rules.push(
+      `-A ${fwChain} -m comment --comment ${q(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`)}`,
+    );
+  }
+
+  if (usesClusterPolicyChain) {
+    chains.push(`:${clusterChain} - [0:0]`);
+    active.push(clusterChain);
+    serviceToEndpointRules(rules, svc, clusterChain, cat.cluster, large);
+  }
+  if (usesLocalPolicyChain) {
+    chains.push(`:${localChain} - [0:0]`);
+    active.push(localChain);
+    serviceToEndpointRules(rules, svc, localChain, cat.local, large);
+  }
+
+  const sepComment = large ? '' : ` -m comment --comment ${name}`;
+  const dnat = ` -m ${p} -p ${p} -j DNAT --to-destination `;
+  for (const ep of cat.allReachable) {
+    const sep = ep.chain;
+    chains.push(`:${sep} - [0:0]`);
+    active.push(sep);
+    rules.push(`-A ${sep}${sepComment} -s ${ep.ip} -j ${KUBE_MARK_MASQ}`);
+    if (svc.sessionAffinityClientIP)
+      rules.push(`-A ${sep}${sepComment} -m recent --name ${sep} --set${dnat}${ep.endpoint}`);
+    else rules.push(`-A ${sep}${sepComment}${dnat}${ep.endpoint}`);
+  }
+  return entry(rules.count - rules0);
 }
 
 function serviceToEndpointRules(
-  rules: string[],
+  rules: Section,
   svc: ServicePortInfo,
   chain: string,
   endpoints: readonly EndpointInfo[],
-  comment: (text: string) => string,
+  large: boolean,
 ): void {
   const name = svc.nameString;
+  const head = `-A ${chain}`;
   if (svc.sessionAffinityClientIP) {
-    for (const ep of endpoints)
-      rules.push(
-        `-A ${chain}${comment(q(`${name} -> ${ep.endpoint}`))} -m recent --name ${ep.chain} --rcheck --seconds ${svc.stickyMaxAgeSeconds} --reap -j ${ep.chain}`,
-      );
+    const seconds = ` --rcheck --seconds ${svc.stickyMaxAgeSeconds} --reap -j `;
+    for (const ep of endpoints) {
+      const comment = large ? '' : ` -m comment --comment ${q(`${name} -> ${ep.endpoint}`)}`;
+      rules.push(`${head}${comment} -m recent --name ${ep.chain}${seconds}${ep.chain}`);
+    }
   }
   const n = endpoints.length;
   for (let i = 0; i < n; i++) {
     const ep = endpoints[i]!;
-    const stat = i < n - 1 ? ` -m statistic --mode random --probability ${probability(n - i)}` : '';
-    rules.push(`-A ${chain}${comment(q(`${name} -> ${ep.endpoint}`))}${stat} -j ${ep.chain}`);
+    const comment = large ? '' : ` -m comment --comment ${q(`${name} -> ${ep.endpoint}`)}`;
+    rules.push(`${head}${comment}${i < n - 1 ? statistic(n - i) : ''} -j ${ep.chain}`);
   }
 }

@@ -14,7 +14,8 @@ import { LABEL_HEADLESS, LABEL_SERVICE_PROXY_NAME, type Protocol, type Service, 
 
 /** The key kube-proxy's ServicePortName stands for: namespace, name, port name, protocol. */
 export function servicePortKey(namespace: string, name: string, portName: string, protocol: Protocol): string {
-  return `${namespace}/${name}\u0000${portName}\u0000${protocol}`;
+  // Joined rather than concatenated: a flat string, since every sync looks the key up in several maps.
+  return [namespace, '/', name, '\u0000', portName, '\u0000', protocol].join('');
 }
 
 /** `ns/name:port`, or `ns/name` for an unnamed port (ServicePortName.String()). */
@@ -117,7 +118,7 @@ function portInfo(svc: Service, p: ServicePort, clusterIP: string): ServicePortI
   const needsHealthCheck = svc.spec.type === 'LoadBalancer' && eLocal;
   return {
     key: servicePortKey(namespace, name, portName, protocol),
-    service: `${namespace}/${name}`,
+    service: [namespace, '/', name].join(''),
     portName,
     nameString,
     protocol,
