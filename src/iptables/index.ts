@@ -9,7 +9,8 @@ import { type CtFilter, formatConntrackList } from './conntrack/index.js';
 import { type NsNetfilter, netfilterOf } from './netfilter.js';
 import { type RestoreOptions, restoreInto } from './restore.js';
 import { formatSave, type SaveOptions } from './save.js';
-import type { SrcPos, TableName } from './types.js';
+import type { NetfilterState } from './state.js';
+import { BUILTIN_CHAINS, type SrcPos, type TableName } from './types.js';
 
 export { IptablesError } from './errors.js';
 export { NsNetfilter, netfilterOf } from './netfilter.js';
@@ -18,6 +19,16 @@ export type { SaveOptions } from './save.js';
 
 /** Chains with at least this many rules have their restore lines kept parsed (rule-cache.ts). */
 const LONG_CHAIN = 16;
+
+/** A rule of one of `table`'s built-in chains jumps or goes to `chain`. */
+function jumpedFromBuiltin(st: NetfilterState, table: TableName, chain: string): boolean {
+  for (const hook of BUILTIN_CHAINS[table]) {
+    const c = st.chain(table, hook);
+    if (c !== undefined && c.rules.some((r) => (r.facts !== undefined ? r.facts.jumpTo : r.target?.jumpTo) === chain))
+      return true;
+  }
+  return false;
+}
 
 /** Makes every namespace (existing and future) able to hold iptables rules. Rules hook in when written. */
 export function enableNetfilter(k: Kernel): void {
@@ -34,10 +45,21 @@ export function iptablesRestore(
 ): void {
   const nf = netfilterOf(ns);
   const st = nf.state;
-  // The lines worth keeping parsed are those of long chains that exist now: a loader such as kube-proxy sends them
-  // again on every sync (KUBE-SERVICES, a rule per Service). Lines of short or new chains are rarely sent twice;
-  // their rules are kept as text until needed instead (lazy-rule.ts).
-  const keep = (table: TableName, chain: string) => (st.chain(table, chain)?.rules.length ?? 0) >= LONG_CHAIN;
+  // The lines worth keeping parsed are those a loader such as kube-proxy sends again on every sync: the lines of
+  // chains that exist now and are long (KUBE-SERVICES, a rule per Service) or are jumped to from a built-in chain
+  // (its entry chains, rewritten whole each time). Lines of short inner or new chains are rarely sent twice; their
+  // rules are kept as text until needed instead (lazy-rule.ts).
+  let lastTable: TableName | null = null;
+  let lastChain = '';
+  let lastKeep = false;
+  const keep = (table: TableName, chain: string): boolean => {
+    if (table === lastTable && chain === lastChain) return lastKeep;
+    lastTable = table;
+    lastChain = chain;
+    const c = st.chain(table, chain);
+    lastKeep = c !== undefined && (c.rules.length >= LONG_CHAIN || jumpedFromBuiltin(st, table, chain));
+    return lastKeep;
+  };
   restoreInto(st, text, opts.file ?? '<iptables-restore>', opts.firstLine ?? 1, opts, keep);
   nf.sync();
 }
