@@ -10,12 +10,10 @@ import { pathToFileURL } from 'node:url';
 import { topology } from '../src/index.js';
 import { enableNetfilter, iptablesRestore, iptablesSave } from '../src/iptables/index.js';
 import type { NfState } from '../src/netns/hooks.js';
-import type { NetNs } from '../src/netns/netns.js';
-import { Skb } from '../src/netns/skb.js';
+import type { Skb } from '../src/netns/skb.js';
 import { formatIpv4 } from '../src/wire/addr.js';
-import { ETH_HLEN } from '../src/wire/ethernet.js';
-import { emitIpv4Header, IPPROTO_TCP } from '../src/wire/ipv4.js';
-import { emitTcpHeader, TCP_ACK, TCP_SYN } from '../src/wire/tcp.js';
+import { TCP_ACK, TCP_SYN } from '../src/wire/tcp.js';
+import { tcpPacket } from './tcp-packet.js';
 
 function vip(i: number): number {
   return (0x0a600000 + 10 + i) >>> 0; // 10.96.0.10 + i
@@ -91,34 +89,6 @@ export function kubeProxyRules(services: number): string {
     'COMMIT',
   ];
   return `${[...filter, ...nat, ...rules, 'COMMIT'].join('\n')}\n`;
-}
-
-function tcpPacket(ns: NetNs, src: number, sport: number, dst: number, flags: number): Skb {
-  const skb = Skb.alloc(ns.kernel.nextPktId(), 40);
-  skb.nh = skb.head;
-  emitIpv4Header(skb.buf, skb.nh, {
-    tos: 0,
-    totalLength: 40,
-    id: 0,
-    df: true,
-    mf: false,
-    fragOffset: 0,
-    ttl: 64,
-    protocol: IPPROTO_TCP,
-    src,
-    dst,
-    options: new Uint8Array(0),
-  });
-  emitTcpHeader(
-    skb.buf,
-    skb.nh + 20,
-    { srcPort: sport, dstPort: 80, seq: 1, ack: 0, flags, window: 64240, options: {} },
-    0,
-    src,
-    dst,
-  );
-  void ETH_HLEN;
-  return skb;
 }
 
 function measure(services: number): { first: number; est: number; rules: number } {

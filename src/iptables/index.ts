@@ -6,6 +6,7 @@ import type { NetNs } from '../netns/netns.js';
 import { argsOf } from './args.js';
 import { applyIptablesCommand, parseIptablesArgs } from './command.js';
 import { type CtFilter, formatConntrackList } from './conntrack/index.js';
+import { jumpToOf } from './lazy-rule.js';
 import { type NsNetfilter, netfilterOf } from './netfilter.js';
 import { type RestoreOptions, restoreInto } from './restore.js';
 import { formatSave, type SaveOptions } from './save.js';
@@ -24,8 +25,7 @@ const LONG_CHAIN = 16;
 function jumpedFromBuiltin(st: NetfilterState, table: TableName, chain: string): boolean {
   for (const hook of BUILTIN_CHAINS[table]) {
     const c = st.chain(table, hook);
-    if (c !== undefined && c.rules.some((r) => (r.facts !== undefined ? r.facts.jumpTo : r.target?.jumpTo) === chain))
-      return true;
+    if (c !== undefined && c.rules.some((r) => jumpToOf(r) === chain)) return true;
   }
   return false;
 }

@@ -29,6 +29,11 @@ export function ruleKind(f: RuleFacts): RuleKind {
   return k;
 }
 
+/** The chain a rule jumps or goes to, without building a rule that is not built yet. */
+export function jumpToOf(r: Rule): string | undefined {
+  return r instanceof LazyRule ? r.jumpTo : r.target?.jumpTo;
+}
+
 /** A copy of `text` that does not keep the document it was cut from alive. */
 function ownCopy(text: string): string {
   return ` ${text}`.slice(1);
@@ -64,10 +69,14 @@ export class LazyRule implements Rule {
     return this.#t !== null;
   }
 
-  get facts(): RuleFacts | undefined {
-    if (this.#t !== null) return undefined;
-    const k = this.#kind;
-    return { jumpTo: this.#jumpTo, tables: k.tables, hooks: k.hooks, conntrack: k.conntrack, nfacct: k.nfacct };
+  /** What the load-time checks need apart from the jump (valid whether built or not). */
+  get kind(): RuleKind {
+    return this.#kind;
+  }
+
+  /** The chain the rule jumps or goes to, read without building the rule. */
+  get jumpTo(): string | undefined {
+    return this.#jumpTo;
   }
 
   #parts(): RuleTemplate {

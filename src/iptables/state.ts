@@ -10,6 +10,7 @@
 
 import { IptablesError } from './errors.js';
 import { KNOWN_TARGETS } from './ext.js';
+import { jumpToOf } from './lazy-rule.js';
 import type { NfacctStore } from './matches/nfacct.js';
 import { MAX_CHAIN_NAME, makeRule, sameRules } from './rule-spec.js';
 import { JumpTarget } from './targets/standard.js';
@@ -52,12 +53,6 @@ export function checkChainName(name: string, pos?: SrcPos): void {
   if (name.startsWith('!')) fail("chain name not allowed to start with `!'");
   if (name === '' || /\s/.test(name)) fail(`Invalid chain name \`${name}'`);
   if (KNOWN_TARGETS.has(name)) fail('chain name may not clash with target name');
-}
-
-/** The chain a rule jumps or goes to, without building a rule that is not built yet. */
-function jumpToOf(r: Rule): string | undefined {
-  const f = r.facts;
-  return f !== undefined ? f.jumpTo : r.target?.jumpTo;
 }
 
 /**
@@ -280,17 +275,8 @@ export class TableTxn {
    */
   declareChain(name: string, pos?: SrcPos): void {
     const c = this.get(name);
-    if (c === undefined) {
-      this.newChain(name, pos, true);
-      return;
-    }
-    if (this.owned.has(c)) {
-      c.rules.length = 0;
-      return;
-    }
-    const copy = withRules(c, []);
-    this.owned.add(copy);
-    this.set(name, copy);
+    if (c === undefined) this.newChain(name, pos, true);
+    else this.emptied(name, c);
   }
 
   /** -N NAME (`absent`: the caller knows no chain has the name). */
@@ -350,7 +336,11 @@ export class TableTxn {
 
   /** The chain without rules (a flushed live chain is replaced by an empty copy, not copied and cleared). */
   private empty(name: string, pos?: SrcPos): void {
-    const c = this.chain(name, pos);
+    this.emptied(name, this.chain(name, pos));
+  }
+
+  /** `c`, the chain named `name`, without rules. */
+  private emptied(name: string, c: Chain): void {
     if (this.owned.has(c)) {
       c.rules.length = 0;
       return;

@@ -223,8 +223,6 @@ export interface RuleFacts {
 }
 
 export interface Rule {
-  /** Set only while the rule's parts are not built: what validation needs (any other field builds them). */
-  readonly facts?: RuleFacts | undefined;
   src: AddrSpec | null;
   dst: AddrSpec | null;
   inIface: IfaceSpec | null;

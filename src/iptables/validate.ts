@@ -15,6 +15,7 @@
 import type { NfHook } from '../netns/hooks.js';
 import { IptablesError } from './errors.js';
 import type { NfacctStore } from './matches/nfacct.js';
+import { jumpToOf, LazyRule } from './lazy-rule.js';
 import { NfacctMatch } from './matches/nfacct.js';
 import { targetPosOf } from './rule-spec.js';
 import { BUILTIN_CHAINS, type Chain, type Rule, type RuleFacts, type SrcPos, type TableName } from './types.js';
@@ -118,33 +119,26 @@ function summarise(c: Chain, table: TableName): ChainSummary {
   let badTable = false;
   let conntrack = false;
   for (const r of c.rules) {
-    const f = r.facts;
-    if (f !== undefined) {
-      // A rule not built yet carries what is needed here.
-      if (f.conntrack) conntrack = true;
-      if (f.jumpTo !== undefined) {
-        if (seen === null && jumps.length >= 16) seen = new Set(jumps);
-        if (seen === null ? !jumps.includes(f.jumpTo) : !seen.has(f.jumpTo)) {
-          seen?.add(f.jumpTo);
-          jumps.push(f.jumpTo);
-        }
+    const to = jumpToOf(r);
+    if (to !== undefined) {
+      if (seen === null && jumps.length >= 16) seen = new Set(jumps);
+      if (seen === null ? !jumps.includes(to) : !seen.has(to)) {
+        seen?.add(to);
+        jumps.push(to);
       }
-      if (f.tables && !f.tables.includes(table)) badTable = true;
-      mask &= f.hooks;
-      for (const n of f.nfacct) nfacct.push(n);
+    }
+    if (r instanceof LazyRule && !r.built) {
+      // A rule not built yet carries what is needed here.
+      const k = r.kind;
+      if (k.conntrack) conntrack = true;
+      if (k.tables && !k.tables.includes(table)) badTable = true;
+      mask &= k.hooks;
+      for (const n of k.nfacct) nfacct.push(n);
       continue;
     }
     const t = r.target;
     if (t !== null) {
       if (CONNTRACK_TARGETS.has(t.name)) conntrack = true;
-      const to = t.jumpTo;
-      if (to !== undefined) {
-        if (seen === null && jumps.length >= 16) seen = new Set(jumps);
-        if (seen === null ? !jumps.includes(to) : !seen.has(to)) {
-          seen?.add(to);
-          jumps.push(to);
-        }
-      }
       if (t.tables && !t.tables.includes(table)) badTable = true;
       if (t.hooks) mask &= allowed(t.hooks);
     }
