@@ -24,8 +24,7 @@ const LONG_CHAIN = 16;
 /** A rule of one of `table`'s built-in chains jumps or goes to `chain`. */
 function jumpedFromBuiltin(st: NetfilterState, table: TableName, chain: string): boolean {
   for (const hook of BUILTIN_CHAINS[table]) {
-    const c = st.chain(table, hook);
-    if (c !== undefined && c.rules.some((r) => jumpToOf(r) === chain)) return true;
+    if (st.chain(table, hook)?.rules.some((r) => jumpToOf(r) === chain)) return true;
   }
   return false;
 }

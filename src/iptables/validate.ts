@@ -14,8 +14,8 @@
 
 import type { NfHook } from '../netns/hooks.js';
 import { IptablesError } from './errors.js';
-import type { NfacctStore } from './matches/nfacct.js';
 import { jumpToOf, LazyRule } from './lazy-rule.js';
+import type { NfacctStore } from './matches/nfacct.js';
 import { NfacctMatch } from './matches/nfacct.js';
 import { targetPosOf } from './rule-spec.js';
 import { BUILTIN_CHAINS, type Chain, type Rule, type RuleFacts, type SrcPos, type TableName } from './types.js';
