@@ -1,11 +1,12 @@
 // A rule loaded by iptables-restore that is kept as its text until something needs its parts. The line was parsed in
-// full when it was loaded (so every refusal was reported then) and what the load-time checks need — the chain it
-// jumps to, the tables and hooks its target and matches allow, whether it needs conntrack, its nfacct objects — was
-// kept (RuleFacts); the match and target instances were not. The first packet that walks its chain, a listing, a
-// save or a check of the rule parses the text again (restore-fast.ts, the same reading) and keeps the result.
-// kube-proxy loads a hundred thousand short KUBE-SVC/KUBE-SEP chains in one payload and packets visit few of them:
-// held as text they cost about a third of the memory, which is also what the garbage collector has to copy while
-// the payload loads. Only saved-form, single-address, stateless rules of plain documents are kept this way.
+// full when it was loaded, or was of a shape of line parsed in full before (lazy-line.ts), so every refusal was
+// reported then; and what the load-time checks need — the chain it jumps to, the tables and hooks its target and
+// matches allow, whether it needs conntrack, its nfacct objects — was kept (a shared RuleKind and the jump); the match
+// and target instances were not. The first packet that walks its chain, a listing, a save or a check of the rule parses
+// the text again (restore-fast.ts, the same reading) and keeps the result. kube-proxy loads a hundred thousand short
+// KUBE-SVC/KUBE-SEP chains in one payload and packets visit few of them: held as text they cost about a third of the
+// memory, which is also what the garbage collector has to copy while the payload loads. Only saved-form,
+// single-address, stateless rules of plain documents are kept this way.
 
 import type { ProtoSpec } from './ext.js';
 import { parseSavedRule } from './restore-fast.js';
@@ -34,9 +35,15 @@ export function jumpToOf(r: Rule): string | undefined {
   return r instanceof LazyRule ? r.jumpTo : r.target?.jumpTo;
 }
 
-/** A copy of `text` that does not keep the document it was cut from alive. */
-function ownCopy(text: string): string {
-  return ` ${text}`.slice(1);
+/**
+ * A copy of `text` that does not keep the document it was cut from alive: the two halves joined make a cons
+ * string, reading it flattens it into a string of its own, and the garbage collector then drops the cons wrapper.
+ */
+export function ownCopy(text: string): string {
+  if (text.length < 2) return text;
+  const c = text.slice(0, 1) + text.slice(1);
+  c.charCodeAt(0);
+  return c;
 }
 
 export class LazyRule implements Rule {
@@ -52,13 +59,15 @@ export class LazyRule implements Rule {
   #t: RuleTemplate | null = null;
 
   /**
-   * `text` is the rule's words after `-A CHAIN ` as they were loaded (in saved form); `facts` what they parsed to;
-   * the rule was on line `line` of `file`, its target word in column `col`.
+   * `text` is the rule's words after `-A CHAIN ` as they were loaded (in saved form); `kind` what they need apart
+   * from the jump, the chain jumped to being `jumpLen` characters at `jumpOff` in the text (-1: none); the rule was
+   * on line `line` of `file`, its target word in column `col`.
    */
-  constructor(text: string, facts: RuleFacts, file: string, line: number, col: number) {
+  constructor(text: string, kind: RuleKind, jumpOff: number, jumpLen: number, file: string, line: number, col: number) {
     this.#text = ownCopy(text);
-    this.#kind = ruleKind(facts);
-    this.#jumpTo = facts.jumpTo;
+    this.#kind = kind;
+    // A slice of the rule's own text: the name keeps nothing else alive.
+    this.#jumpTo = jumpOff < 0 ? undefined : this.#text.slice(jumpOff, jumpOff + jumpLen);
     this.#file = file;
     this.#line = line;
     this.#col = col;

@@ -15,8 +15,12 @@ import { RuleBuilder, type RuleSpec } from './rule-spec.js';
 /** Longest word iptables-restore accepts. */
 const PARAM_MAX = 1023;
 
-/** Words of `text` split as iptables-restore splits them, for lines without backslashes and mid-word quotes. */
-function savedWords(text: string, words: string[], offs: number[]): boolean {
+/**
+ * The words of `text` as iptables-restore splits them, for lines without backslashes in quotes and mid-word quotes:
+ * where each starts (`offs`, at its opening quote if quoted) and where its characters are (`from`, `to`). False for
+ * other lines, and for lines iptables-restore refuses (`-t`, a word too long), which the full parser reports.
+ */
+function savedBounds(text: string, offs: number[], from: number[], to: number[]): boolean {
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -25,13 +29,16 @@ function savedWords(text: string, words: string[], offs: number[]): boolean {
       i++;
       continue;
     }
-    let word: string;
     const start = i;
+    let f: number;
+    let t: number;
     if (c === 34) {
       const close = text.indexOf('"', i + 1);
       if (close < 0) return false;
-      word = text.slice(i + 1, close);
-      if (word.includes('\\')) return false;
+      f = i + 1;
+      t = close;
+      const bs = text.indexOf('\\', f);
+      if (bs >= 0 && bs < t) return false;
       i = close + 1;
     } else {
       let j = i + 1;
@@ -41,24 +48,39 @@ function savedWords(text: string, words: string[], offs: number[]): boolean {
         if (d === 34 || d === 92 || d === 10 || d === 13) return false;
         j++;
       }
-      word = text.slice(i, j);
+      f = i;
+      t = j;
       i = j;
     }
     // iptables-restore refuses `-t` anywhere on a line (and words too long): the full parser says so.
-    if (word.length > PARAM_MAX) return false;
-    if (word.charCodeAt(0) === 45) {
-      if (word.charCodeAt(1) !== 45) {
-        if (word.includes('t')) return false;
-      } else if (word.startsWith('--t') && '--table'.startsWith(word)) return false;
+    if (t - f > PARAM_MAX) return false;
+    if (t > f && text.charCodeAt(f) === 45) {
+      if (t - f < 2 || text.charCodeAt(f + 1) !== 45) {
+        const tt = text.indexOf('t', f);
+        if (tt >= 0 && tt < t) return false;
+      } else if (t - f >= 3 && t - f <= 7 && text.charCodeAt(f + 2) === 116 && '--table'.startsWith(text.slice(f, t)))
+        return false;
     }
-    words.push(word);
     offs.push(start);
+    from.push(f);
+    to.push(t);
   }
   return true;
 }
 
-const words: string[] = [];
-const offs: number[] = [];
+/**
+ * The words of the text `scanSaved` or `splitSaved` read last: where each starts in it (`offs`, at its opening
+ * quote if quoted) and where its characters are (`from`, `to`); `splitSaved` also makes the words, and `readSaved`
+ * gives, for each word read as the value of an option, the index of that option's word (-1 for the others).
+ */
+export const saved = {
+  words: [] as string[],
+  offs: [] as number[],
+  from: [] as number[],
+  to: [] as number[],
+  optionOf: [] as number[],
+};
+const { words, offs, from, to, optionOf } = saved;
 
 /** What a saved-form rule text parsed to, and where its `-j`/`-g` word starts in it (-1: none). */
 export interface SavedRule {
@@ -71,9 +93,35 @@ export interface SavedRule {
  * (the full parser then reads it). `chain` is the chain it is appended to.
  */
 export function parseSavedRule(text: string, chain: string): SavedRule | null {
-  words.length = 0;
+  return splitSaved(text) ? readSaved(chain) : null;
+}
+
+/** Finds the words of `text` without making them; false if it is not in saved form. */
+export function scanSaved(text: string): boolean {
   offs.length = 0;
-  if (!savedWords(text, words, offs)) return null;
+  from.length = 0;
+  to.length = 0;
+  return savedBounds(text, offs, from, to);
+}
+
+/** Makes the words of the text `scanSaved` read last. */
+export function wordsOfScan(text: string): void {
+  const n = offs.length;
+  words.length = n;
+  for (let k = 0; k < n; k++) words[k] = text.slice(from[k], to[k]);
+}
+
+/** Splits `text` into `saved`; false if it is not in saved form. */
+export function splitSaved(text: string): boolean {
+  if (!scanSaved(text)) return false;
+  wordsOfScan(text);
+  return true;
+}
+
+/** Reads the words `splitSaved` split last, as `parseSavedRule` does. */
+export function readSaved(chain: string): SavedRule | null {
+  optionOf.length = words.length;
+  optionOf.fill(-1);
   try {
     return readWords(chain);
   } catch {
@@ -105,7 +153,10 @@ function readWords(chain: string): SavedRule | null {
       const args = opt.spec.args;
       if (i + args >= n) return null;
       const values: Arg[] = [];
-      for (let k = 1; k <= args; k++) values.push({ text: words[i + k]! });
+      for (let k = 1; k <= args; k++) {
+        values.push({ text: words[i + k]! });
+        optionOf[i + k] = i;
+      }
       i += args;
       b.extOption(opt, tok, values, inv);
       inv = false;
@@ -119,6 +170,7 @@ function readWords(chain: string): SavedRule | null {
       continue;
     }
     if (i + 1 >= n) return null;
+    optionOf[i + 1] = i;
     const value: Arg = { text: words[++i]! };
     switch (id) {
       case 's':

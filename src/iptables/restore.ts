@@ -1,26 +1,26 @@
-// iptables-restore: the document format (`*table`, `:CHAIN POLICY [p:b]`, command lines, `COMMIT`, `#` comment
-// lines) with the tool's own word splitting (only double quotes quote, a backslash escapes inside them, a closing
-// quote ends the word) and its semantics: without --noflush a table block starts from an empty table (user chains
-// gone, policies ACCEPT); with --noflush only the chains declared with `:` are flushed (a built-in chain declared
-// that way only gets its policy). `[p:b]` prefixes and policy counters apply with --counters only; `-c P B` in a
-// rule always does. Every COMMIT is one atomic transaction, as in iptables-restore: an error in a later table
-// leaves earlier COMMITs in place. Unlike the real tool, nothing is committed before the whole document has been
-// read, so a syntax error anywhere changes nothing. An `-A CHAIN …` line whose text after the chain was parsed
-// before is taken from the line cache (rule-cache.ts) instead of being parsed again; one in iptables-save's own
-// form is read without getopt (restore-fast.ts); a rule of a plain document whose line the cache does not keep is
-// held as its text until something needs it (lazy-rule.ts). Rules keep their line and target column and make
-// positions only for errors.
+// iptables-restore: the document format (`*table`, `:CHAIN POLICY [p:b]`, command lines, `COMMIT`, `#` comment lines)
+// with the tool's own word splitting (only double quotes quote, a backslash escapes inside them, a closing quote ends
+// the word) and its semantics: without --noflush a table block starts from an empty table (user chains gone, policies
+// ACCEPT); with --noflush only the chains declared with `:` are flushed (a built-in chain declared that way only gets
+// its policy). `[p:b]` prefixes and policy counters apply with --counters only; `-c P B` in a rule always does. Every
+// COMMIT is one atomic transaction, as in iptables-restore: an error in a later table leaves earlier COMMITs in place.
+// Unlike the real tool, nothing is committed before the whole document has been read, so a syntax error anywhere
+// changes nothing. An `-A CHAIN …` line whose text after the chain was parsed before is taken from the line cache
+// (rule-cache.ts) instead of being parsed again; one in iptables-save's own form is read without getopt
+// (restore-fast.ts); a rule of a plain document whose line the cache does not keep is held as its text until something
+// needs it (lazy-rule.ts; what the load needs of it is learnt once per shape of line, lazy-line.ts). Rules keep their
+// line and target column and make positions only for errors.
 
 import { type Arg, failAt } from './args.js';
 import { applyToTxn, type IptablesCommand, parseIptablesArgs } from './command.js';
 import { IptablesError } from './errors.js';
+import { type LazyLine, lazyLine } from './lazy-line.js';
 import { LazyRule } from './lazy-rule.js';
 import { parseSavedRule } from './restore-fast.js';
 import { cachedRuleLine, cacheRuleLine } from './rule-cache.js';
 import { type RulePart, type RuleTemplate, ruleAtLine, ruleOf, templateOf } from './rule-spec.js';
 import { checkChainName, isBuiltin, type NetfilterState, type TableTxn } from './state.js';
-import { type Rule, type RuleFacts, type SrcPos, TABLE_NAMES, type TableName } from './types.js';
-import { factsOf } from './validate.js';
+import { type Rule, type SrcPos, TABLE_NAMES, type TableName } from './types.js';
 
 export interface RestoreOptions {
   /** --noflush (-n). */
@@ -43,7 +43,15 @@ export type RestoreOp =
     }
   | { kind: 'command'; command: IptablesCommand; line: number }
   /** `-A CHAIN …` of a plain document, kept as its text until needed (lazy-rule.ts). */
-  | { kind: 'lazy'; chain: string; text: string; facts: RuleFacts; line: number; file: string; targetCol: number }
+  | {
+      kind: 'lazy';
+      chain: string;
+      text: string;
+      lazy: LazyLine;
+      line: number;
+      file: string;
+      targetCol: number;
+    }
   /** `-A CHAIN …`, parsed (or found in the line cache) into the template its rules are made from. */
   | {
       kind: 'append';
@@ -343,6 +351,21 @@ function readRestore(
         sink.op(appendOp(doc, li, start0, lineNo, rest, hit));
         continue;
       }
+    } else if (rest !== null && doc.plain) {
+      // A line no later load is expected to send again: its rule is kept as text until needed (lazy-line.ts).
+      const lazy = lazyLine(rest.text, rest.chain);
+      if (lazy !== null) {
+        sink.op({
+          kind: 'lazy',
+          chain: rest.chain,
+          text: rest.text,
+          lazy,
+          line: lineNo,
+          file: doc.file,
+          targetCol: lazy.targetOff < 0 ? -1 : rest.at + lazy.targetOff + 1,
+        });
+        continue;
+      }
     }
     // A line in iptables-save's own form is read without getopt (restore-fast.ts); others, and every refusal, by
     // the full parser.
@@ -351,20 +374,6 @@ function readRestore(
       const template = templateOf(saved.spec);
       template.targetOff = saved.targetOff;
       if (rest.cache) cacheRuleLine(rest.text, template);
-      else if (doc.plain && template.more.length === 0 && template.perRule === null && template.counters === null) {
-        // A line no later load is expected to send again: its rule is kept as text until needed.
-        const targetAt = saved.targetOff < 0 ? -1 : rest.at + saved.targetOff;
-        sink.op({
-          kind: 'lazy',
-          chain: rest.chain,
-          text: rest.text,
-          facts: factsOf(template),
-          line: lineNo,
-          file: doc.file,
-          targetCol: targetAt < 0 ? -1 : targetAt + 1,
-        });
-        continue;
-      }
       sink.op(appendOp(doc, li, start0, lineNo, rest, template));
       continue;
     }
@@ -583,7 +592,8 @@ function applyOp(txn: TableTxn, table: TableName, op: RestoreOp): void {
         txn.setPolicy(op.name, op.policy, op.pos, op.counters);
       } else txn.declareChain(op.name, op.pos);
     } else if (op.kind === 'lazy') {
-      const rule = new LazyRule(op.text, op.facts, op.file, op.line, op.targetCol);
+      const { lazy } = op;
+      const rule = new LazyRule(op.text, lazy.kind, lazy.jumpOff, lazy.jumpLen, op.file, op.line, op.targetCol);
       if (!txn.appendRule(op.chain, rule)) txn.append(op.chain, [rule], { file: op.file, line: op.line, col: 4 });
     } else if (op.kind === 'append') {
       const t = op.template;

@@ -1,7 +1,8 @@
 // Test helpers: shell-style word splitting for fixture command lines, and running iptables command lines against a
 // NetfilterState the way the real tool runs them.
 
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { argsOf } from '../../src/iptables/args.js';
 import { applyIptablesCommand, parseIptablesArgs } from '../../src/iptables/command.js';
 import type { NetfilterState } from '../../src/iptables/state.js';
@@ -14,6 +15,28 @@ export function fixture<T>(name: string): T {
 
 export function fixtureText(name: string): string {
   return readFileSync(new URL(name, FIXTURES), 'utf8');
+}
+
+/** The `-A CHAIN REST` lines of a document. */
+function appendLines(doc: string): { chain: string; rest: string }[] {
+  const out: { chain: string; rest: string }[] = [];
+  for (const line of doc.split('\n')) {
+    const m = /^-A (\S+) (.*)$/.exec(line);
+    if (m) out.push({ chain: m[1]!, rest: m[2]! });
+  }
+  return out;
+}
+
+/** Every rule line of the kube-proxy fixtures and of the upstream golden payloads. */
+export function kubeProxyRuleLines(): { chain: string; rest: string }[] {
+  const goldenDir = join(import.meta.dirname, '..', 'proxy', 'golden');
+  return [
+    fixtureText('kube-proxy-save.txt'),
+    fixtureText('kube-proxy-restore.txt'),
+    ...readdirSync(goldenDir)
+      .filter((f) => f.endsWith('.txt'))
+      .map((f) => readFileSync(join(goldenDir, f), 'utf8')),
+  ].flatMap(appendLines);
 }
 
 /** POSIX shell word splitting for the quoting the fixtures use (single, double quotes, backslash). */

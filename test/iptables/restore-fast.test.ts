@@ -1,5 +1,3 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseIptablesArgs } from '../../src/iptables/command.js';
@@ -7,7 +5,7 @@ import { IptablesError } from '../../src/iptables/errors.js';
 import { splitRestoreLine } from '../../src/iptables/restore.js';
 import { parseSavedRule } from '../../src/iptables/restore-fast.js';
 import { specTexts } from '../../src/iptables/rule-spec.js';
-import { fixtureText } from './helpers.js';
+import { kubeProxyRuleLines } from './helpers.js';
 
 /** What the full command-line parser makes of `-A chain rest`: the rule's save texts and target offset in `rest`. */
 function full(chain: string, rest: string): { texts: string[]; targetOff: number } | IptablesError {
@@ -37,23 +35,7 @@ function agree(chain: string, rest: string): 'fast' | 'full' {
   return 'fast';
 }
 
-function appendLines(doc: string): { chain: string; rest: string }[] {
-  const out: { chain: string; rest: string }[] = [];
-  for (const line of doc.split('\n')) {
-    const m = /^-A (\S+) (.*)$/.exec(line);
-    if (m) out.push({ chain: m[1]!, rest: m[2]! });
-  }
-  return out;
-}
-
-const goldenDir = join(import.meta.dirname, '..', 'proxy', 'golden');
-const corpus = [
-  fixtureText('kube-proxy-save.txt'),
-  fixtureText('kube-proxy-restore.txt'),
-  ...readdirSync(goldenDir)
-    .filter((f) => f.endsWith('.txt'))
-    .map((f) => readFileSync(join(goldenDir, f), 'utf8')),
-].flatMap(appendLines);
+const corpus = kubeProxyRuleLines();
 
 describe('saved-form rule lines read without getopt', () => {
   it('takes the fast reading for kube-proxy lines, with the same rules as the full parser', () => {

@@ -1,0 +1,203 @@
+// What iptables-restore needs of a rule line it keeps as text (lazy-rule.ts), learnt once per shape of line instead
+// of once per line. kube-proxy's payload is a hundred thousand lines of a handful of shapes that differ only in
+// addresses, ports, comments and the chains they jump to (`-s 10.244.1.5/32 -j KUBE-MARK-MASQ`,
+// `-m tcp -p tcp -j DNAT --to-destination 10.244.1.5:8080`). A line's shape is its saved-form words with the value
+// of each option below replaced by the class of that value; a class holds only values that every context accepts
+// alike, so a line of a shape seen valid is valid too and needs the same facts (tables, hooks, conntrack), its jump
+// target being its own `-j` word:
+//   -s, -d            a plain dotted quad, alone, with a /1–/32 prefix, or with /0 (which `!` refuses)
+//   --dport, --sport, a port 1–65535 in plain decimal
+//   --to-destination  a plain dotted quad, alone or with :PORT
+//   --comment         any text (a comment is cut, never refused)
+//   -j, -g            a name that is no target, verdict or known target: a chain
+// Any other value is part of the shape as it is. The first line of each shape is parsed in full (restore-fast.ts)
+// and the shape remembered only if that parse read every classed value as the value of its option; a line whose
+// shape has not been seen valid is left to the caller, which parses it and reports any refusal. Only rules whose
+// template has one part, no per-rule state, no counters and no nfacct objects are kept as text.
+
+import { findTarget, KNOWN_TARGETS } from './ext.js';
+import type { RuleKind } from './lazy-rule.js';
+import { ruleKind } from './lazy-rule.js';
+import { readSaved, saved, scanSaved, wordsOfScan } from './restore-fast.js';
+import { MAX_CHAIN_NAME, templateOf } from './rule-spec.js';
+import { STANDARD_VERDICTS } from './targets/standard.js';
+import { factsOf } from './validate.js';
+
+/** What a line kept as text needs: its facts apart from the jump, and where its target and jump words are. */
+export interface LazyLine {
+  kind: RuleKind;
+  /** Offset of the target's name (the word after `-j`/`-g`) in the text (-1: none). */
+  targetOff: number;
+  /** Offset and length of the chain jumped or gone to (-1: none). */
+  jumpOff: number;
+  jumpLen: number;
+}
+
+/** A shape seen valid: its kind and which word names the target (-1: none); null: not kept as text. */
+type Shape = { kind: RuleKind; targetIdx: number; jumps: boolean } | null;
+
+/** Few shapes in practice; the bound keeps odd documents from growing the table without end. */
+const CAPACITY = 4096;
+let shapes = new Map<string, Shape>();
+
+/** Plain decimal `text[from, to)` of at most `max` (no sign, no leading zero), or -1. */
+function plainNumber(text: string, from: number, to: number, max: number): number {
+  if (to <= from || to - from > 5 || (to - from > 1 && text.charCodeAt(from) === 48)) return -1;
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    v = v * 10 + c - 48;
+  }
+  return v > max ? -1 : v;
+}
+
+/** Where a plain dotted quad starting at `from` ends before `to` (four parts of 0–255 in plain decimal), or -1. */
+function dottedQuadEnd(text: string, from: number, to: number): number {
+  let i = from;
+  for (let part = 0; part < 4; part++) {
+    if (part > 0) {
+      if (i >= to || text.charCodeAt(i) !== 46) return -1;
+      i++;
+    }
+    const start = i;
+    while (i < to && i - start < 4) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      i++;
+    }
+    if (plainNumber(text, start, i, 255) < 0) return -1;
+  }
+  return i;
+}
+
+/** A class of the value in `text[from, to)`, or null. */
+type Classifier = (text: string, from: number, to: number) => string | null;
+
+const addressClass: Classifier = (text, from, to) => {
+  const end = dottedQuadEnd(text, from, to);
+  if (end < 0) return null;
+  if (end === to) return 'A';
+  if (text.charCodeAt(end) !== 47) return null;
+  const len = plainNumber(text, end + 1, to, 32);
+  if (len < 0) return null;
+  return len === 0 ? 'A/0' : 'A/';
+};
+
+const portClass: Classifier = (text, from, to) => (plainNumber(text, from, to, 0xffff) > 0 ? 'P' : null);
+
+const natToClass: Classifier = (text, from, to) => {
+  const end = dottedQuadEnd(text, from, to);
+  if (end < 0) return null;
+  if (end === to) return 'T';
+  if (text.charCodeAt(end) !== 58) return null;
+  return plainNumber(text, end + 1, to, 0xffff) > 0 ? 'T:P' : null;
+};
+
+const commentClass: Classifier = () => 'S';
+
+const chainClass: Classifier = (text, from, to) => {
+  if (to <= from || to - from > MAX_CHAIN_NAME) return null;
+  const w = text.slice(from, to);
+  if (/\s/.test(w)) return null;
+  if ((STANDARD_VERDICTS as readonly string[]).includes(w) || findTarget(w) !== undefined || KNOWN_TARGETS.has(w))
+    return null;
+  return 'C';
+};
+
+/** The classifier of the option spelled `text[from, to)`, if its value is classed. */
+function classifierOf(text: string, from: number, to: number): Classifier | undefined {
+  if (text.charCodeAt(from) !== 45) return undefined;
+  switch (to - from) {
+    case 2: {
+      const c = text.charCodeAt(from + 1);
+      if (c === 115 || c === 100) return addressClass; // -s -d
+      if (c === 106 || c === 103) return chainClass; // -j -g
+      return undefined;
+    }
+    case 7:
+      if (text.startsWith('--dport', from) || text.startsWith('--sport', from)) return portClass;
+      return undefined;
+    case 9:
+      return text.startsWith('--comment', from) ? commentClass : undefined;
+    case 16:
+      return text.startsWith('--to-destination', from) ? natToClass : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Built-in chains check `-i`/`-o` (restore-fast.ts): the chain is part of the shape there. */
+function chainPart(chain: string): string {
+  if (chain === 'PREROUTING' || chain === 'INPUT') return 'I';
+  if (chain === 'POSTROUTING' || chain === 'OUTPUT') return 'O';
+  return '-';
+}
+
+const classed: number[] = [];
+
+/**
+ * What `text`, the words after `-A CHAIN ` of a plain document's line, needs to be kept as text, or null: the line
+ * is not in saved form, not valid, or of a kind not kept as text (the caller parses it in full).
+ */
+export function lazyLine(text: string, chain: string): LazyLine | null {
+  if (!scanSaved(text)) return null;
+  const { offs, from, to } = saved;
+  const n = offs.length;
+  // The shape is the text with each classed value (quotes and all) replaced by a line break (no line holds one) and
+  // its class, `q` marking a quoted value (after which a word may follow without a space).
+  let key = chainPart(chain);
+  let prev = 0;
+  classed.length = 0;
+  for (let k = 0; k + 1 < n; k++) {
+    const cls = classifierOf(text, from[k]!, to[k]!);
+    if (cls === undefined) continue;
+    const c = cls(text, from[k + 1]!, to[k + 1]!);
+    if (c === null) continue;
+    const at = offs[k + 1]!;
+    const quoted = at !== from[k + 1];
+    key += `${text.slice(prev, at)}\n${c}${quoted ? 'q' : ''}`;
+    prev = quoted ? to[k + 1]! + 1 : to[k + 1]!;
+    classed.push(k);
+    k++;
+  }
+  if (prev < text.length) key += text.slice(prev);
+  let shape = shapes.get(key);
+  if (shape === undefined) {
+    wordsOfScan(text);
+    const parsed = readSaved(chain);
+    if (parsed === null) return null;
+    shape = shapeOf(parsed.spec, parsed.targetOff);
+    if (shapes.size >= CAPACITY) shapes = new Map();
+    shapes.set(key, shape);
+  }
+  if (shape === null) return null;
+  const t = shape.targetIdx;
+  if (t < 0) return { kind: shape.kind, targetOff: -1, jumpOff: -1, jumpLen: 0 };
+  const at = offs[t]!;
+  if (!shape.jumps) return { kind: shape.kind, targetOff: at, jumpOff: -1, jumpLen: 0 };
+  return { kind: shape.kind, targetOff: at, jumpOff: from[t]!, jumpLen: to[t]! - from[t]! };
+}
+
+/** The shape of the line just read (whose words are in `saved`), from what it parsed to. */
+function shapeOf(spec: Parameters<typeof templateOf>[0], targetOff: number): Shape {
+  const { words, offs, optionOf } = saved;
+  // Every classed value must have been read as the one value of the option before it.
+  for (const i of classed) {
+    if (optionOf[i + 1] !== i || (i + 2 < words.length && optionOf[i + 2] === i)) return null;
+  }
+  const template = templateOf(spec);
+  if (template.more.length !== 0 || template.perRule !== null || template.counters !== null) return null;
+  const facts = factsOf(template);
+  if (facts.nfacct.length !== 0) return null;
+  const targetIdx = targetOff < 0 ? -1 : offs.indexOf(targetOff);
+  if (targetOff >= 0 && targetIdx < 0) return null;
+  const jumps = facts.jumpTo !== undefined;
+  if (jumps && (targetIdx < 0 || words[targetIdx] !== facts.jumpTo)) return null;
+  return { kind: ruleKind(facts), targetIdx, jumps };
+}
+
+/** Forgets every shape (tests). */
+export function clearLineShapes(): void {
+  shapes = new Map();
+}
