@@ -17,7 +17,7 @@
 
 import { findTarget, KNOWN_TARGETS } from './ext.js';
 import type { RuleKind } from './lazy-rule.js';
-import { ruleKind } from './lazy-rule.js';
+import { ownCopy, ruleKind } from './lazy-rule.js';
 import { readSaved, saved, scanSaved, wordsOfScan } from './restore-fast.js';
 import { MAX_CHAIN_NAME, templateOf } from './rule-spec.js';
 import { STANDARD_VERDICTS } from './targets/standard.js';
@@ -38,7 +38,7 @@ type Shape = { kind: RuleKind; targetIdx: number; jumps: boolean } | null;
 
 /** Few shapes in practice; the bound keeps odd documents from growing the table without end. */
 const CAPACITY = 4096;
-let shapes = new Map<string, Shape>();
+let shapes = new Map<string, Learnt>();
 
 /** Plain decimal `text[from, to)` of at most `max` (no sign, no leading zero), or -1. */
 function plainNumber(text: string, from: number, to: number, max: number): number {
@@ -134,7 +134,85 @@ function chainPart(chain: string): string {
   return '-';
 }
 
+/** Of the line being read: the classed options (word index), and each classed value's extent and class. */
 const classed: number[] = [];
+const valueStart: number[] = [];
+const valueEnd: number[] = [];
+const valueClass: string[] = [];
+
+/**
+ * The shape of the line read last: a document repeats runs of lines in the same order of shapes (kube-proxy's
+ * chains of one Service are much like those of the next), so each shape remembers the one that followed it, and
+ * comparing a line with that one piece by piece costs less than making its key and hashing it.
+ */
+let last: Learnt | null = null;
+
+/** A shape as learnt: the text around its classed values, their classes, and what its lines need. */
+interface Learnt {
+  /** What of the chain the shape depends on (chainPart). */
+  chain: string;
+  pieces: string[];
+  classes: string[];
+  shape: Shape;
+  /** The shape of the line after the last line of this shape. */
+  next: Learnt | null;
+}
+
+/** Whether the line being read (`text`, classed values found) has shape `l`. */
+function sameShape(l: Learnt, text: string, chain: string): boolean {
+  const m = valueClass.length;
+  if (l.chain !== chain || l.classes.length !== m) return false;
+  let prev = 0;
+  for (let j = 0; j <= m; j++) {
+    const end = j < m ? valueStart[j]! : text.length;
+    const piece = l.pieces[j]!;
+    if (piece.length !== end - prev || !text.startsWith(piece, prev)) return false;
+    if (j < m) {
+      if (l.classes[j] !== valueClass[j]) return false;
+      prev = valueEnd[j]!;
+    }
+  }
+  return true;
+}
+
+/** The shape of the line being read, from the recent ones, the table, or (first of its shape) a full parse. */
+function learnt(text: string, part: string, chain: string): Learnt | null {
+  const guess = last?.next;
+  if (guess != null && sameShape(guess, text, part)) {
+    last = guess;
+    return guess;
+  }
+  // The key: the text with each classed value replaced by a line break (no line holds one) and its class.
+  const m = valueClass.length;
+  const pieces: string[] = new Array(m + 1);
+  let key = part;
+  let prev = 0;
+  for (let j = 0; j <= m; j++) {
+    const end = j < m ? valueStart[j]! : text.length;
+    // Own copies: a shape outlives the document it was first seen in.
+    pieces[j] = ownCopy(text.slice(prev, end));
+    key += `${pieces[j]}\n${j < m ? valueClass[j] : ''}`;
+    if (j < m) prev = valueEnd[j]!;
+  }
+  let l = shapes.get(key);
+  if (l === undefined) {
+    wordsOfScan(text);
+    const parsed = readSaved(chain);
+    if (parsed === null) return null;
+    l = {
+      chain: part,
+      pieces,
+      classes: valueClass.slice(),
+      shape: shapeOf(parsed.spec, parsed.targetOff),
+      next: null,
+    };
+    if (shapes.size >= CAPACITY) shapes = new Map();
+    shapes.set(key, l);
+  }
+  if (last !== null) last.next = l;
+  last = l;
+  return l;
+}
 
 /**
  * What `text`, the words after `-A CHAIN ` of a plain document's line, needs to be kept as text, or null: the line
@@ -142,35 +220,27 @@ const classed: number[] = [];
  */
 export function lazyLine(text: string, chain: string): LazyLine | null {
   if (!scanSaved(text)) return null;
-  const { offs, from, to } = saved;
-  const n = offs.length;
-  // The shape is the text with each classed value (quotes and all) replaced by a line break (no line holds one) and
-  // its class, `q` marking a quoted value (after which a word may follow without a space).
-  let key = chainPart(chain);
-  let prev = 0;
+  const { n, offs, from, to } = saved;
   classed.length = 0;
+  valueStart.length = 0;
+  valueEnd.length = 0;
+  valueClass.length = 0;
   for (let k = 0; k + 1 < n; k++) {
     const cls = classifierOf(text, from[k]!, to[k]!);
     if (cls === undefined) continue;
     const c = cls(text, from[k + 1]!, to[k + 1]!);
     if (c === null) continue;
     const at = offs[k + 1]!;
+    // A quoted value (after which a word may follow without a space) is a class of its own, quotes and all.
     const quoted = at !== from[k + 1];
-    key += `${text.slice(prev, at)}\n${c}${quoted ? 'q' : ''}`;
-    prev = quoted ? to[k + 1]! + 1 : to[k + 1]!;
     classed.push(k);
+    valueStart.push(at);
+    valueEnd.push(quoted ? to[k + 1]! + 1 : to[k + 1]!);
+    valueClass.push(quoted ? `${c}q` : c);
     k++;
   }
-  if (prev < text.length) key += text.slice(prev);
-  let shape = shapes.get(key);
-  if (shape === undefined) {
-    wordsOfScan(text);
-    const parsed = readSaved(chain);
-    if (parsed === null) return null;
-    shape = shapeOf(parsed.spec, parsed.targetOff);
-    if (shapes.size >= CAPACITY) shapes = new Map();
-    shapes.set(key, shape);
-  }
+  const l = learnt(text, chainPart(chain), chain);
+  const shape = l?.shape ?? null;
   if (shape === null) return null;
   const t = shape.targetIdx;
   if (t < 0) return { kind: shape.kind, targetOff: -1, jumpOff: -1, jumpLen: 0 };
@@ -190,7 +260,8 @@ function shapeOf(spec: Parameters<typeof templateOf>[0], targetOff: number): Sha
   if (template.more.length !== 0 || template.perRule !== null || template.counters !== null) return null;
   const facts = factsOf(template);
   if (facts.nfacct.length !== 0) return null;
-  const targetIdx = targetOff < 0 ? -1 : offs.indexOf(targetOff);
+  let targetIdx = -1;
+  for (let k = 0; targetOff >= 0 && k < saved.n; k++) if (offs[k] === targetOff) targetIdx = k;
   if (targetOff >= 0 && targetIdx < 0) return null;
   const jumps = facts.jumpTo !== undefined;
   if (jumps && (targetIdx < 0 || words[targetIdx] !== facts.jumpTo)) return null;
@@ -200,4 +271,5 @@ function shapeOf(spec: Parameters<typeof templateOf>[0], targetOff: number): Sha
 /** Forgets every shape (tests). */
 export function clearLineShapes(): void {
   shapes = new Map();
+  last = null;
 }

@@ -20,8 +20,9 @@ const PARAM_MAX = 1023;
  * where each starts (`offs`, at its opening quote if quoted) and where its characters are (`from`, `to`). False for
  * other lines, and for lines iptables-restore refuses (`-t`, a word too long), which the full parser reports.
  */
-function savedBounds(text: string, offs: number[], from: number[], to: number[]): boolean {
+function savedBounds(text: string): boolean {
   const n = text.length;
+  let w = 0;
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
@@ -61,26 +62,41 @@ function savedBounds(text: string, offs: number[], from: number[], to: number[])
       } else if (t - f >= 3 && t - f <= 7 && text.charCodeAt(f + 2) === 116 && '--table'.startsWith(text.slice(f, t)))
         return false;
     }
-    offs.push(start);
-    from.push(f);
-    to.push(t);
+    if (w === saved.offs.length) grow();
+    saved.offs[w] = start;
+    saved.from[w] = f;
+    saved.to[w] = t;
+    saved.n = ++w;
   }
   return true;
 }
 
+function grow(): void {
+  const more = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
+    const b = new Int32Array(a.length * 2);
+    b.set(a);
+    return b;
+  };
+  saved.offs = more(saved.offs);
+  saved.from = more(saved.from);
+  saved.to = more(saved.to);
+}
+
 /**
- * The words of the text `scanSaved` or `splitSaved` read last: where each starts in it (`offs`, at its opening
- * quote if quoted) and where its characters are (`from`, `to`); `splitSaved` also makes the words, and `readSaved`
- * gives, for each word read as the value of an option, the index of that option's word (-1 for the others).
+ * The words of the text `scanSaved` or `splitSaved` read last: how many (`n`), where each starts in it (`offs`, at
+ * its opening quote if quoted) and where its characters are (`from`, `to`); `splitSaved` also makes the words, and
+ * `readSaved` gives, for each word read as the value of an option, the index of that option's word (-1 for the
+ * others). Typed arrays reused from line to line: a payload has hundreds of thousands of lines.
  */
 export const saved = {
+  n: 0,
   words: [] as string[],
-  offs: [] as number[],
-  from: [] as number[],
-  to: [] as number[],
+  offs: new Int32Array(64),
+  from: new Int32Array(64),
+  to: new Int32Array(64),
   optionOf: [] as number[],
 };
-const { words, offs, from, to, optionOf } = saved;
+const { words, optionOf } = saved;
 
 /** What a saved-form rule text parsed to, and where its `-j`/`-g` word starts in it (-1: none). */
 export interface SavedRule {
@@ -98,15 +114,13 @@ export function parseSavedRule(text: string, chain: string): SavedRule | null {
 
 /** Finds the words of `text` without making them; false if it is not in saved form. */
 export function scanSaved(text: string): boolean {
-  offs.length = 0;
-  from.length = 0;
-  to.length = 0;
-  return savedBounds(text, offs, from, to);
+  saved.n = 0;
+  return savedBounds(text);
 }
 
 /** Makes the words of the text `scanSaved` read last. */
 export function wordsOfScan(text: string): void {
-  const n = offs.length;
+  const { n, from, to } = saved;
   words.length = n;
   for (let k = 0; k < n; k++) words[k] = text.slice(from[k], to[k]);
 }
@@ -192,7 +206,7 @@ function readWords(chain: string): SavedRule | null {
       case 'g':
         if (inv) return null;
         b.jump(tok, value, id === 'g');
-        targetOff = offs[i]!;
+        targetOff = saved.offs[i]!;
         break;
       default:
         return null;

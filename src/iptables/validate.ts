@@ -235,23 +235,51 @@ export interface ValidatedTable {
    * Per chain, how many chains jumping to it are reached from each hook (index = bit position). Updated in place
    * by the next incremental check, which clears `valid` while it works.
    */
-  readonly counts: { map: Map<string, number[]>; valid: boolean };
+  readonly counts: { map: Map<string, HookCounts>; valid: boolean };
 }
 
-function bump(counts: Map<string, number[]>, to: string, bits: number, by: 1 | -1): void {
+/**
+ * Per-hook counts of one chain (index = hook bit position): five 6-bit fields packed in one small integer while each
+ * is 0–63 (a hundred thousand chains, each jumped to from one or two others, keep no array), else an array.
+ */
+export type HookCounts = number | number[];
+
+const FIELD = 6;
+const FIELD_MAX = (1 << FIELD) - 1;
+
+function bump(counts: Map<string, HookCounts>, to: string, bits: number, by: 1 | -1): void {
   if (bits === 0) return;
-  let a = counts.get(to);
-  if (a === undefined) {
-    // Five small integers: cheaper than a typed array for a hundred thousand chains.
-    a = [0, 0, 0, 0, 0];
+  const v = counts.get(to);
+  if (typeof v !== 'object') {
+    let p = v ?? 0;
+    let h = 0;
+    for (; h < 5; h++) {
+      if ((bits & (1 << h)) === 0) continue;
+      const c = ((p >>> (h * FIELD)) & FIELD_MAX) + by;
+      if (c < 0 || c > FIELD_MAX) break;
+      p = (p & ~(FIELD_MAX << (h * FIELD))) | (c << (h * FIELD));
+    }
+    if (h === 5) {
+      counts.set(to, p);
+      return;
+    }
+    // A count outgrew its field: the chain keeps an array from now on.
+    const a = [0, 0, 0, 0, 0];
+    for (let k = 0; k < 5; k++) a[k] = ((v ?? 0) >>> (k * FIELD)) & FIELD_MAX;
     counts.set(to, a);
+    for (let k = 0; k < 5; k++) if ((bits & (1 << k)) !== 0) a[k]! += by;
+    return;
   }
-  for (let h = 0; h < 5; h++) if ((bits & (1 << h)) !== 0) a[h]! += by;
+  for (let h = 0; h < 5; h++) if ((bits & (1 << h)) !== 0) v[h]! += by;
 }
 
-function bitsOfCounts(a: number[] | undefined): number {
+function bitsOfCounts(a: HookCounts | undefined): number {
   if (a === undefined) return 0;
   let b = 0;
+  if (typeof a === 'number') {
+    for (let h = 0; h < 5; h++) if (((a >>> (h * FIELD)) & FIELD_MAX) > 0) b |= 1 << h;
+    return b;
+  }
   for (let h = 0; h < 5; h++) if (a[h]! > 0) b |= 1 << h;
   return b;
 }
@@ -520,7 +548,7 @@ export function validateTable(
     }
   }
   // Per chain, how many chains jumping to it are reached from each hook.
-  const counts = new Map<string, number[]>();
+  const counts = new Map<string, HookCounts>();
   for (let i = 0; i < n; i++) {
     const bits = bitsOf[i]!;
     if (bits === 0) continue;

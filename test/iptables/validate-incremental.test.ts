@@ -78,4 +78,28 @@ describe('incremental validation', () => {
     expect([...refusals].sort()).toEqual(['hook', 'loop']);
     expect(validationStats.incremental - before).toBeGreaterThan(1000);
   });
+
+  it('counts more than 63 reached chains jumping to one chain (past the packed counts)', () => {
+    const quick = new NetfilterState();
+    const full = new NetfilterState({ fullValidation: true });
+    const lines = ['-t nat -N T'];
+    // Chains reached from PREROUTING (a built-in chain's change is validated in full) each come to jump to T, then
+    // stop: T's counts change incrementally.
+    for (let i = 0; i < 70; i++) lines.push(`-t nat -N P${i}`, `-t nat -A PREROUTING -j P${i}`);
+    for (let i = 0; i < 70; i++) lines.push(`-t nat -A P${i} -j T`);
+    // Still reached from PREROUTING through 62 chains: SNAT (POSTROUTING, INPUT) in T is refused; then through none.
+    for (let i = 0; i < 8; i++) lines.push(`-t nat -D P${i} 1`);
+    lines.push('-t nat -A T -j SNAT --to-source 10.0.0.9');
+    for (let i = 8; i < 70; i++) lines.push(`-t nat -D P${i} 1`);
+    lines.push('-t nat -A T -j SNAT --to-source 10.0.0.9', '-t nat -A INPUT -j T');
+    const before = validationStats.incremental;
+    const outcomes = lines.map((line) => {
+      const o = outcome(quick, line);
+      expect(o, line).toBe(outcome(full, line));
+      return o;
+    });
+    expect(outcomes.filter((o) => o !== 'ok')).toHaveLength(1);
+    expect(formatSave(quick, { date: null })).toBe(formatSave(full, { date: null }));
+    expect(validationStats.incremental - before).toBeGreaterThan(100);
+  });
 });
