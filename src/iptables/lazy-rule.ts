@@ -46,55 +46,50 @@ export function ownCopy(text: string): string {
   return c;
 }
 
+/**
+ * A rule kept as text. Made by `lazyRule` as an object literal, not with `new`: V8 allocates objects of a literal
+ * that keep surviving straight into the old generation, so the hundreds of thousands a payload loads are not copied
+ * through the young one by every scavenge on the way (class instances always are). The fields are not private for
+ * the same reason; nothing outside reads them.
+ */
 export class LazyRule implements Rule {
-  packets = 0;
-  bytes = 0;
-  readonly #text: string;
-  readonly #kind: RuleKind;
-  readonly #jumpTo: string | undefined;
-  readonly #file: string;
-  readonly #line: number;
+  declare packets: number;
+  declare bytes: number;
+  declare readonly _text: string;
+  declare readonly _kind: RuleKind;
+  declare readonly _jumpTo: string | undefined;
+  declare readonly _file: string;
+  declare readonly _line: number;
   /** Column of the target word (-1: none). */
-  readonly #col: number;
-  #t: RuleTemplate | null = null;
+  declare readonly _col: number;
+  declare _t: RuleTemplate | null;
 
-  /**
-   * `text` is the rule's words after `-A CHAIN ` as they were loaded (in saved form); `kind` what they need apart
-   * from the jump, the chain jumped to being `jumpLen` characters at `jumpOff` in the text (-1: none); the rule was
-   * on line `line` of `file`, its target word in column `col`.
-   */
-  constructor(text: string, kind: RuleKind, jumpOff: number, jumpLen: number, file: string, line: number, col: number) {
-    this.#text = ownCopy(text);
-    this.#kind = kind;
-    // A slice of the rule's own text: the name keeps nothing else alive.
-    this.#jumpTo = jumpOff < 0 ? undefined : this.#text.slice(jumpOff, jumpOff + jumpLen);
-    this.#file = file;
-    this.#line = line;
-    this.#col = col;
+  private constructor() {
+    throw new Error('internal: a LazyRule is made by lazyRule()');
   }
 
   /** Whether the parts have been built. */
   get built(): boolean {
-    return this.#t !== null;
+    return this._t !== null;
   }
 
   /** What the load-time checks need apart from the jump (valid whether built or not). */
   get kind(): RuleKind {
-    return this.#kind;
+    return this._kind;
   }
 
   /** The chain the rule jumps or goes to, read without building the rule. */
   get jumpTo(): string | undefined {
-    return this.#jumpTo;
+    return this._jumpTo;
   }
 
-  #parts(): RuleTemplate {
-    if (this.#t !== null) return this.#t;
+  private parts(): RuleTemplate {
+    if (this._t !== null) return this._t;
     // The chain only matters for the interface checks of built-in chains, which the line passed when loaded.
-    const saved = parseSavedRule(this.#text, '-');
-    if (saved === null) throw new Error(`internal: a loaded rule no longer parses: ${this.#text}`);
-    this.#t = templateOf(saved.spec);
-    return this.#t;
+    const saved = parseSavedRule(this._text, '-');
+    if (saved === null) throw new Error(`internal: a loaded rule no longer parses: ${this._text}`);
+    this._t = templateOf(saved.spec);
+    return this._t;
   }
 
   get counters(): { packets: number; bytes: number } {
@@ -102,47 +97,78 @@ export class LazyRule implements Rule {
   }
 
   get src(): AddrSpec | null {
-    return this.#parts().src;
+    return this.parts().src;
   }
 
   get dst(): AddrSpec | null {
-    return this.#parts().dst;
+    return this.parts().dst;
   }
 
   get inIface(): IfaceSpec | null {
-    return this.#parts().inIface;
+    return this.parts().inIface;
   }
 
   get outIface(): IfaceSpec | null {
-    return this.#parts().outIface;
+    return this.parts().outIface;
   }
 
   get proto(): ProtoSpec | null {
-    return this.#parts().proto;
+    return this.parts().proto;
   }
 
   get fragment(): { inv: boolean } | null {
-    return this.#parts().fragment;
+    return this.parts().fragment;
   }
 
   get matches(): Match[] {
-    return this.#parts().matches;
+    return this.parts().matches;
   }
 
   get target(): Target | null {
-    return this.#parts().target;
+    return this.parts().target;
   }
 
   get text(): string {
-    const t = this.#parts();
+    const t = this.parts();
     return partText(t, t);
   }
 
   get pos(): SrcPos {
-    return { file: this.#file, line: this.#line, col: 1 };
+    return { file: this._file, line: this._line, col: 1 };
   }
 
   get targetPos(): SrcPos | undefined {
-    return this.#col < 0 ? undefined : { file: this.#file, line: this.#line, col: this.#col };
+    return this._col < 0 ? undefined : { file: this._file, line: this._line, col: this._col };
   }
+}
+
+/**
+ * The rule of `text`, the words after `-A CHAIN ` as they were loaded (in saved form); `kind` is what they need apart
+ * from the jump, the chain jumped to being `jumpLen` characters at `jumpOff` in the text (-1: none); the rule was on
+ * line `line` of `file`, its target word in column `col`.
+ */
+export function lazyRule(
+  text: string,
+  kind: RuleKind,
+  jumpOff: number,
+  jumpLen: number,
+  file: string,
+  line: number,
+  col: number,
+): LazyRule {
+  const own = ownCopy(text);
+  const r = {
+    __proto__: LazyRule.prototype,
+    packets: 0,
+    bytes: 0,
+    _text: own,
+    _kind: kind,
+    // A slice of the rule's own text: the name keeps nothing else alive.
+    _jumpTo: jumpOff < 0 ? undefined : own.slice(jumpOff, jumpOff + jumpLen),
+    _file: file,
+    _line: line,
+    _col: col,
+    _t: null,
+  };
+  return r as unknown as LazyRule;
 }

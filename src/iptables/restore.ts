@@ -15,7 +15,7 @@ import { type Arg, failAt } from './args.js';
 import { applyToTxn, type IptablesCommand, parseIptablesArgs } from './command.js';
 import { IptablesError } from './errors.js';
 import { type LazyLine, lazyLine } from './lazy-line.js';
-import { LazyRule } from './lazy-rule.js';
+import { lazyRule, ownCopy } from './lazy-rule.js';
 import { parseSavedRule } from './restore-fast.js';
 import { cachedRuleLine, cacheRuleLine } from './rule-cache.js';
 import { type RulePart, type RuleTemplate, ruleAtLine, ruleOf, templateOf } from './rule-spec.js';
@@ -514,7 +514,14 @@ function chainLine(
   const policy = words[1];
   if (policy === undefined) throw err(0, `iptables-restore: line ${lineNo} policy invalid`);
   const builtin = isBuiltin(table, chain.text);
-  const op: RestoreOp = { kind: 'chain', name: chain.text, policy: policy.text, pos: at(chain.i), line: lineNo };
+  // The name outlives the document (a chain keeps it): its own copy, so that the chain does not keep the document.
+  const op: RestoreOp = {
+    kind: 'chain',
+    name: ownCopy(chain.text),
+    policy: policy.text,
+    pos: at(chain.i),
+    line: lineNo,
+  };
   if (builtin && counters) {
     const c = words[2] ? /^\[([0-9]+):([0-9]+)\]$/.exec(words[2].text) : null;
     if (c === null) throw err(words[2]?.i ?? 0, `invalid policy counters for chain '${chain.text}'`);
@@ -593,7 +600,7 @@ function applyOp(txn: TableTxn, table: TableName, op: RestoreOp): void {
       } else txn.declareChain(op.name, op.pos);
     } else if (op.kind === 'lazy') {
       const { lazy } = op;
-      const rule = new LazyRule(op.text, lazy.kind, lazy.jumpOff, lazy.jumpLen, op.file, op.line, op.targetCol);
+      const rule = lazyRule(op.text, lazy.kind, lazy.jumpOff, lazy.jumpLen, op.file, op.line, op.targetCol);
       if (!txn.appendRule(op.chain, rule)) txn.append(op.chain, [rule], { file: op.file, line: op.line, col: 4 });
     } else if (op.kind === 'append') {
       const t = op.template;

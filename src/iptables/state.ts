@@ -270,8 +270,8 @@ export class TableTxn {
   }
 
   /**
-   * iptables-restore's `:NAME` for a user chain: flushed when it exists, created (after the checks -N makes)
-   * when not. One lookup of the name instead of the several -F or -N would make.
+   * iptables-restore's `:NAME` for a user chain (whose name the reader checked as -N does): flushed when it
+   * exists, created when not. One lookup of the name instead of the several -F or -N would make.
    */
   declareChain(name: string, pos?: SrcPos): void {
     const c = this.get(name);
@@ -279,9 +279,9 @@ export class TableTxn {
     else this.emptied(name, c);
   }
 
-  /** -N NAME (`absent`: the caller knows no chain has the name). */
+  /** -N NAME (`absent`: the caller knows no chain has the name and has checked the name already). */
   newChain(name: string, pos?: SrcPos, absent = false): void {
-    checkChainName(name, pos);
+    if (!absent) checkChainName(name, pos);
     if (!absent && this.has(name)) throw this.err(MSG.exists, pos);
     const c = newChain(name, null);
     this.owned.add(c);
