@@ -335,10 +335,17 @@ function readRestore(
     // `-A CHAIN REST`: REST may have been parsed before.
     let rest: RestLine | null = null;
     if (line.startsWith('-A ')) {
+      // Runs of lines append to one chain: the name read before, followed by a space, is taken again as it is (its
+      // hash is known already) without reading it character by character.
+      const n = lastChain.length;
+      if (n !== 0 && line.charCodeAt(3 + n) === 32 && line.startsWith(lastChain, 3)) {
+        rest = { chain: lastChain, at: n + 4, text: line.slice(n + 4), cache: true };
+      }
+    }
+    if (rest === null && line.startsWith('-A ')) {
       let e = 3;
       while (e < line.length && !isSpace(line.charCodeAt(e)) && line.charCodeAt(e) !== 34) e++;
       if (e > 3 && e - 3 <= PARAM_MAX && line.charCodeAt(3) !== 45 && line.charCodeAt(e) === 32) {
-        // Runs of lines append to one chain: the name read before is taken again (its hash is known already).
         if (e - 3 !== lastChain.length || !line.startsWith(lastChain, 3)) lastChain = line.slice(3, e);
         rest = { chain: lastChain, at: e + 1, text: line.slice(e + 1), cache: true };
       }

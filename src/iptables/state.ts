@@ -131,10 +131,15 @@ export class TableTxn {
   /** The chain named `name` as this transaction sees it. */
   get(name: string): Chain | undefined {
     if (this.whole !== null) return this.whole.get(name);
-    const a = this.added.get(name);
-    if (a !== undefined) return a;
-    const o = this.over.get(name);
-    if (o !== undefined) return o === null ? undefined : o;
+    // Empty maps are not searched: a sync's transaction mostly only adds chains, or only replaces them.
+    if (this.added.size !== 0) {
+      const a = this.added.get(name);
+      if (a !== undefined) return a;
+    }
+    if (this.over.size !== 0) {
+      const o = this.over.get(name);
+      if (o !== undefined) return o === null ? undefined : o;
+    }
     return this.base.get(name);
   }
 
