@@ -36,6 +36,9 @@ export interface LazyLine {
 /** A shape seen valid: its kind and which word names the target (-1: none); null: not kept as text. */
 type Shape = { kind: RuleKind; targetIdx: number; jumps: boolean } | null;
 
+/** How lines were answered: matched against the shape expected next, or read word by word (tests, benchmarks). */
+export const lineShapeStats = { matched: 0, read: 0 };
+
 /** Few shapes in practice; the bound keeps odd documents from growing the table without end. */
 const CAPACITY = 4096;
 let shapes = new Map<string, Learnt>();
@@ -156,6 +159,113 @@ interface Learnt {
   shape: Shape;
   /** The shape of the line after the last line of this shape. */
   next: Learnt | null;
+  /** Lines can be matched against the shape without reading their words (`matchShape`). */
+  fast: boolean;
+  /** Per classed value: its option's classifier, whether quoted, its class without the quote mark. */
+  classifiers: Classifier[];
+  quoted: boolean[];
+  bare: string[];
+  /** The classed value that names the target (-1: none), else the piece that holds it and where. */
+  targetSlot: number;
+  targetPiece: number;
+  targetPieceOff: number;
+}
+
+/** Longest word iptables-restore accepts. */
+const PARAM_MAX = 1023;
+
+/** `text[from, to)` is one unquoted word of a saved-form line: not empty, no quote, backslash, tab or line break. */
+function bareWord(text: string, from: number, to: number): boolean {
+  if (to <= from || to - from > PARAM_MAX) return false;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 || c === 92 || c === 9 || c === 10 || c === 13) return false;
+  }
+  return true;
+}
+
+/**
+ * What a line of shape `l` needs, if `text` is one: its pieces compared in place and each classed value classed,
+ * without reading the line's words (the pieces are words as they were, each value one word of its class). Null if
+ * the line differs anywhere or has anything unusual (a value starting with `-`, a tab), which the caller reads word
+ * by word.
+ */
+function matchShape(l: Learnt, text: string, part: string): LazyLine | null {
+  const shape = l.shape;
+  if (shape === null || !l.fast || l.chain !== part) return null;
+  const m = l.classes.length;
+  let pos = 0;
+  let targetOff = -1;
+  let jumpOff = -1;
+  let jumpLen = 0;
+  for (let j = 0; j <= m; j++) {
+    const piece = l.pieces[j]!;
+    if (!text.startsWith(piece, pos)) return null;
+    if (j === l.targetPiece) targetOff = pos + l.targetPieceOff;
+    pos += piece.length;
+    if (j === m) break;
+    let f = pos;
+    let t: number;
+    let end: number;
+    if (l.quoted[j]) {
+      if (text.charCodeAt(pos) !== 34) return null;
+      f = pos + 1;
+      t = text.indexOf('"', f);
+      if (t < 0 || t - f > PARAM_MAX) return null;
+      const bs = text.indexOf('\\', f);
+      if (bs >= 0 && bs < t) return null;
+      end = t + 1;
+    } else {
+      t = text.indexOf(' ', pos);
+      if (t < 0) t = text.length;
+      if (!bareWord(text, f, t)) return null;
+      end = t;
+    }
+    if (text.charCodeAt(f) === 45 || l.classifiers[j]!(text, f, t) !== l.bare[j]) return null;
+    if (j === l.targetSlot) {
+      targetOff = pos;
+      jumpOff = f;
+      jumpLen = t - f;
+    }
+    pos = end;
+  }
+  if (pos !== text.length) return null;
+  return shape.jumps
+    ? { kind: shape.kind, targetOff, jumpOff, jumpLen }
+    : { kind: shape.kind, targetOff, jumpOff: -1, jumpLen: 0 };
+}
+
+/** Fills in how lines of `l`, learnt from the line being read, are matched without reading their words. */
+function prepareMatch(l: Learnt, text: string): void {
+  const { offs, from, to } = saved;
+  const m = l.classes.length;
+  for (let j = 0; j < m; j++) {
+    const k = classed[j]!;
+    l.classifiers.push(classifierOf(text, from[k]!, to[k]!)!);
+    l.quoted.push(valueStart[j] !== from[k + 1]);
+    l.bare.push(l.quoted[j] ? l.classes[j]!.slice(0, -1) : l.classes[j]!);
+  }
+  const shape = l.shape;
+  if (shape === null) return;
+  const t = shape.targetIdx;
+  if (t >= 0) {
+    const slot = classed.indexOf(t - 1);
+    if (slot >= 0) l.targetSlot = slot;
+    else {
+      // The piece the target word is in: pieces run from the end of one value to the start of the next.
+      for (let j = 0, prev = 0; j <= m; j++) {
+        const end = j < m ? valueStart[j]! : text.length;
+        if (offs[t]! >= prev && offs[t]! < end) {
+          l.targetPiece = j;
+          l.targetPieceOff = offs[t]! - prev;
+        }
+        if (j < m) prev = valueEnd[j]!;
+      }
+      if (l.targetPiece < 0) return;
+    }
+  }
+  // A jump is always a classed value (a chain's name is one); a shape whose jump is not is read word by word.
+  l.fast = !shape.jumps || l.targetSlot >= 0;
 }
 
 /** Whether the line being read (`text`, classed values found) has shape `l`. */
@@ -205,7 +315,15 @@ function learnt(text: string, part: string, chain: string): Learnt | null {
       classes: valueClass.slice(),
       shape: shapeOf(parsed.spec, parsed.targetOff),
       next: null,
+      fast: false,
+      classifiers: [],
+      quoted: [],
+      bare: [],
+      targetSlot: -1,
+      targetPiece: -1,
+      targetPieceOff: 0,
     };
+    prepareMatch(l, text);
     if (shapes.size >= CAPACITY) shapes = new Map();
     shapes.set(key, l);
   }
@@ -219,6 +337,17 @@ function learnt(text: string, part: string, chain: string): Learnt | null {
  * is not in saved form, not valid, or of a kind not kept as text (the caller parses it in full).
  */
 export function lazyLine(text: string, chain: string): LazyLine | null {
+  const part = chainPart(chain);
+  const guess = last?.next;
+  if (guess != null) {
+    const quick = matchShape(guess, text, part);
+    if (quick !== null) {
+      last = guess;
+      lineShapeStats.matched++;
+      return quick;
+    }
+  }
+  lineShapeStats.read++;
   if (!scanSaved(text)) return null;
   const { n, offs, from, to } = saved;
   classed.length = 0;
@@ -239,7 +368,7 @@ export function lazyLine(text: string, chain: string): LazyLine | null {
     valueClass.push(quoted ? `${c}q` : c);
     k++;
   }
-  const l = learnt(text, chainPart(chain), chain);
+  const l = learnt(text, part, chain);
   const shape = l?.shape ?? null;
   if (shape === null) return null;
   const t = shape.targetIdx;
