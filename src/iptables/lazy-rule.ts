@@ -6,7 +6,9 @@
 // the text again (restore-fast.ts, the same reading) and keeps the result. kube-proxy loads a hundred thousand short
 // KUBE-SVC/KUBE-SEP chains in one payload and packets visit few of them: held as text they cost about a third of the
 // memory, which is also what the garbage collector has to copy while the payload loads. Only saved-form,
-// single-address, stateless rules of plain documents are kept this way.
+// single-address, stateless rules of plain documents are kept this way. A rule refers to its text in the document it
+// was loaded from when such rules make up most of that document (the document is then kept while any of them lives:
+// at most about one full sync's payload beyond the rules' own size), else it holds a copy of its own.
 
 import type { ProtoSpec } from './ext.js';
 import { parseSavedRule } from './restore-fast.js';
@@ -55,9 +57,12 @@ export function ownCopy(text: string): string {
 export class LazyRule implements Rule {
   declare packets: number;
   declare bytes: number;
-  declare readonly _text: string;
+  /** The rule's text is `_doc` from `_from` to `_to`: the document it was loaded from, or a copy of its own. */
+  declare _doc: string;
+  declare _from: number;
+  declare _to: number;
   declare readonly _kind: RuleKind;
-  declare readonly _jumpTo: string | undefined;
+  declare _jumpTo: string | undefined;
   declare readonly _file: string;
   declare readonly _line: number;
   /** Column of the target word (-1: none). */
@@ -86,8 +91,9 @@ export class LazyRule implements Rule {
   private parts(): RuleTemplate {
     if (this._t !== null) return this._t;
     // The chain only matters for the interface checks of built-in chains, which the line passed when loaded.
-    const saved = parseSavedRule(this._text, '-');
-    if (saved === null) throw new Error(`internal: a loaded rule no longer parses: ${this._text}`);
+    const text = this._doc.slice(this._from, this._to);
+    const saved = parseSavedRule(text, '-');
+    if (saved === null) throw new Error(`internal: a loaded rule no longer parses: ${text}`);
     this._t = templateOf(saved.spec);
     return this._t;
   }
@@ -143,12 +149,16 @@ export class LazyRule implements Rule {
 }
 
 /**
- * The rule of `text`, the words after `-A CHAIN ` as they were loaded (in saved form); `kind` is what they need apart
- * from the jump, the chain jumped to being `jumpLen` characters at `jumpOff` in the text (-1: none); the rule was on
- * line `line` of `file`, its target word in column `col`.
+ * The rule whose text, the words after `-A CHAIN ` as they were loaded (in saved form), is `doc` from `from` to `to`;
+ * `kind` is what they need apart from the jump, the chain jumped to being `jumpLen` characters at `jumpOff` in the
+ * text (-1: none); the rule was on line `line` of `file`, its target word in column `col`. The rule refers to `doc`
+ * without copying it: the loader either keeps the document (rules cut from it make up most of it) or gives each such
+ * rule its own copy (`ownText`) once the document has been read.
  */
 export function lazyRule(
-  text: string,
+  doc: string,
+  from: number,
+  to: number,
   kind: RuleKind,
   jumpOff: number,
   jumpLen: number,
@@ -156,19 +166,28 @@ export function lazyRule(
   line: number,
   col: number,
 ): LazyRule {
-  const own = ownCopy(text);
   const r = {
     __proto__: LazyRule.prototype,
     packets: 0,
     bytes: 0,
-    _text: own,
+    _doc: doc,
+    _from: from,
+    _to: to,
     _kind: kind,
-    // A slice of the rule's own text: the name keeps nothing else alive.
-    _jumpTo: jumpOff < 0 ? undefined : own.slice(jumpOff, jumpOff + jumpLen),
+    _jumpTo: jumpOff < 0 ? undefined : doc.slice(from + jumpOff, from + jumpOff + jumpLen),
     _file: file,
     _line: line,
     _col: col,
     _t: null,
   };
   return r as unknown as LazyRule;
+}
+
+/** Gives a rule made by `lazyRule` a copy of its text (and jump name) that does not keep its document alive. */
+export function ownText(r: LazyRule): void {
+  const own = ownCopy(r._doc.slice(r._from, r._to));
+  if (r._jumpTo !== undefined) r._jumpTo = ownCopy(r._jumpTo);
+  r._doc = own;
+  r._from = 0;
+  r._to = own.length;
 }

@@ -15,7 +15,7 @@ import { type Arg, failAt } from './args.js';
 import { applyToTxn, type IptablesCommand, parseIptablesArgs } from './command.js';
 import { IptablesError } from './errors.js';
 import { type LazyLine, lazyLine } from './lazy-line.js';
-import { lazyRule, ownCopy } from './lazy-rule.js';
+import { type LazyRule, lazyRule, ownCopy, ownText } from './lazy-rule.js';
 import { parseSavedRule } from './restore-fast.js';
 import { cachedRuleLine, cacheRuleLine } from './rule-cache.js';
 import { type RulePart, type RuleTemplate, ruleAtLine, ruleOf, templateOf } from './rule-spec.js';
@@ -46,7 +46,10 @@ export type RestoreOp =
   | {
       kind: 'lazy';
       chain: string;
-      text: string;
+      /** The rule's text is `doc` from `from` to `to`. */
+      doc: string;
+      from: number;
+      to: number;
       lazy: LazyLine;
       line: number;
       file: string;
@@ -362,10 +365,13 @@ function readRestore(
       // A line no later load is expected to send again: its rule is kept as text until needed (lazy-line.ts).
       const lazy = lazyLine(rest.text, rest.chain);
       if (lazy !== null) {
+        const from = start0 + rest.at;
         sink.op({
           kind: 'lazy',
           chain: rest.chain,
-          text: rest.text,
+          doc: text,
+          from,
+          to: from + rest.text.length,
           lazy,
           line: lineNo,
           file: doc.file,
@@ -593,8 +599,12 @@ function restoreError(e: unknown, line: number): never {
   throw e;
 }
 
-/** Applies one line of a block of `table` to its transaction; errors say `iptables-restore: line N failed`. */
-function applyOp(txn: TableTxn, table: TableName, op: RestoreOp): void {
+/**
+ * Applies one line of a block of `table` to its transaction; errors say `iptables-restore: line N failed`. A rule
+ * kept as text refers to its document and goes to `cut` when given (the caller decides whether the document is
+ * kept), else gets its own copy at once.
+ */
+function applyOp(txn: TableTxn, table: TableName, op: RestoreOp, cut?: LazyRule[]): void {
   try {
     if (op.kind === 'chain') {
       if (isBuiltin(table, op.name)) {
@@ -607,7 +617,19 @@ function applyOp(txn: TableTxn, table: TableName, op: RestoreOp): void {
       } else txn.declareChain(op.name, op.pos);
     } else if (op.kind === 'lazy') {
       const { lazy } = op;
-      const rule = lazyRule(op.text, lazy.kind, lazy.jumpOff, lazy.jumpLen, op.file, op.line, op.targetCol);
+      const rule = lazyRule(
+        op.doc,
+        op.from,
+        op.to,
+        lazy.kind,
+        lazy.jumpOff,
+        lazy.jumpLen,
+        op.file,
+        op.line,
+        op.targetCol,
+      );
+      if (cut === undefined) ownText(rule);
+      else cut.push(rule);
       if (!txn.appendRule(op.chain, rule)) txn.append(op.chain, [rule], { file: op.file, line: op.line, col: 4 });
     } else if (op.kind === 'append') {
       const t = op.template;
@@ -670,6 +692,17 @@ export function restoreInto(
   };
   let txn: TableTxn | null = null;
   let table: TableName = 'filter';
+  // Rules kept as text refer to the document while it is read. Afterwards the document is kept if they make up
+  // most of it (a full sync of a kube-proxy: the text is then stored once, and the collector does not copy a
+  // hundred thousand short strings through the young generation); else each gets its own copy, so that a small
+  // document does not stay alive for a few rules.
+  const cut: LazyRule[] = [];
+  const ownTexts = (): void => {
+    let chars = 0;
+    for (const r of cut) chars += r._to - r._from;
+    if (chars * 2 < text.length) for (const r of cut) ownText(r);
+    cut.length = 0;
+  };
   readRestore(text, file, first, opts.counters ?? false, keep, {
     block(name) {
       if (staged.some((s) => s.txn.name === name)) commitStaged();
@@ -679,8 +712,9 @@ export function restoreInto(
     },
     op(op) {
       try {
-        applyOp(txn!, table, op);
+        applyOp(txn!, table, op, cut);
       } catch (e) {
+        ownTexts();
         commitStaged();
         throw e;
       }
@@ -690,5 +724,6 @@ export function restoreInto(
       txn = null;
     },
   });
+  ownTexts();
   commitStaged();
 }

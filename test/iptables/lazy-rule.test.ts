@@ -33,6 +33,23 @@ describe('rules kept as text until needed', () => {
     expect(rules.every((r) => r.built)).toBe(true);
   });
 
+  it('keeps a document its rules kept as text make up most of, and copies their text out of any other', () => {
+    // Mostly rules kept as text: they refer to the document itself.
+    const big = new NetfilterState();
+    restoreInto(big, kubeDoc, 'payload', 1, { noflush: true }, NEW_CHAINS);
+    const kept = lazyRules(big);
+    expect(kept.every((r) => r._doc === kubeDoc)).toBe(true);
+    // The same rules among a long comment: each has a text of its own, and the jump names are not cut from the
+    // document either.
+    const padded = `${kubeDoc}${`# ${'x'.repeat(200)}\n`.repeat(kubeDoc.length / 100)}`;
+    const small = new NetfilterState();
+    restoreInto(small, padded, 'payload', 1, { noflush: true }, NEW_CHAINS);
+    const copied = lazyRules(small);
+    expect(copied.length).toBe(kept.length);
+    expect(copied.every((r) => r._doc !== padded && r._from === 0 && r._to === r._doc.length)).toBe(true);
+    expect(formatSave(small, { date: null })).toBe(formatSave(big, { date: null }));
+  });
+
   it('refuses a jump to a missing chain from the kept facts, at the rule', () => {
     const s = new NetfilterState();
     const doc = '*nat\n:KUBE-SVC-A - [0:0]\n-A KUBE-SVC-A -m comment --comment x -j KUBE-SEP-NOPE\nCOMMIT\n';
