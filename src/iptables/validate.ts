@@ -547,12 +547,30 @@ export function validateTable(
       }
     }
   }
-  // Per chain, how many chains jumping to it are reached from each hook.
-  const counts = new Map<string, HookCounts>();
+  // Per chain, how many chains jumping to it are reached from each hook: counted by chain number, then one map
+  // entry per chain that has any.
+  const perHook = new Int32Array(n * 5);
   for (let i = 0; i < n; i++) {
     const bits = bitsOf[i]!;
     if (bits === 0) continue;
-    for (let e = first[i]!; e < first[i + 1]!; e++) bump(counts, list[edges[e]!]!.name, bits, 1);
+    for (let e = first[i]!; e < first[i + 1]!; e++) {
+      const at = edges[e]! * 5;
+      for (let h = 0; h < 5; h++) if ((bits & (1 << h)) !== 0) perHook[at + h]!++;
+    }
+  }
+  const counts = new Map<string, HookCounts>();
+  for (let i = 0; i < n; i++) {
+    let packed = 0;
+    let any = false;
+    let wide = false;
+    for (let h = 0; h < 5; h++) {
+      const c = perHook[i * 5 + h]!;
+      if (c !== 0) any = true;
+      if (c > FIELD_MAX) wide = true;
+      packed |= (c & FIELD_MAX) << (h * FIELD);
+    }
+    if (!any) continue;
+    counts.set(list[i]!.name, wide ? Array.from(perHook.subarray(i * 5, i * 5 + 5)) : packed);
   }
   return { reach, counts: { map: counts, valid: true } };
 }
