@@ -63,12 +63,20 @@ const USER_CHAIN_COUNTERS: { packets: number; bytes: number } = Object.freeze({ 
 
 function newChain(name: string, policy: Policy | null): Chain {
   const counters = policy === null ? USER_CHAIN_COUNTERS : { packets: 0, bytes: 0 };
-  return { name, policy, rules: [], counters, summary: undefined, compiled: undefined };
+  return { name, policy, rules: [], counters, summary: undefined, compiled: undefined, owner: null };
 }
 
 /** A copy of `c` with `rules` (policy and policy counters shared; nothing derived from the old rules). */
 function withRules(c: Chain, rules: Rule[]): Chain {
-  return { name: c.name, policy: c.policy, rules, counters: c.counters, summary: undefined, compiled: undefined };
+  return {
+    name: c.name,
+    policy: c.policy,
+    rules,
+    counters: c.counters,
+    summary: undefined,
+    compiled: undefined,
+    owner: null,
+  };
 }
 
 function freshTable(name: TableName): TableState {
@@ -111,8 +119,17 @@ export class TableTxn {
   /** The whole working table, once the overlay cannot express it. */
   private whole: Map<string, Chain> | null = null;
   private count: number;
-  /** Chains this transaction already copied (its own, safe to change in place). */
-  private readonly owned = new Set<Chain>();
+  /** Marks the chains this transaction made (its own, safe to change in place: `owner` is this token). */
+  private readonly token = {};
+  /** Those chains, in the order made. */
+  private readonly owned: Chain[] = [];
+  /**
+   * Chains declared by iptables-restore's `:NAME` lines in this transaction, in order, while nothing else changed
+   * the table: a payload appends to its chains mostly in the order it declared them, so the next one is found by
+   * comparing one name instead of looking it up among a hundred thousand.
+   */
+  private declared: Chain[] = [];
+  private nextDeclared = 0;
   /** The chain the last `appendRule` wrote to (restore appends runs of rules to one chain). */
   private lastAppend: Chain | null = null;
 
@@ -165,8 +182,14 @@ export class TableTxn {
     yield* this.added.values();
   }
 
+  private own(c: Chain): void {
+    c.owner = this.token;
+    this.owned.push(c);
+  }
+
   private set(name: string, c: Chain): void {
     this.lastAppend = null;
+    this.declared = [];
     if (this.whole !== null) {
       this.whole.set(name, c);
       return;
@@ -181,6 +204,7 @@ export class TableTxn {
 
   private remove(name: string): void {
     this.lastAppend = null;
+    this.declared = [];
     if (this.whole !== null) {
       this.whole.delete(name);
       return;
@@ -195,9 +219,9 @@ export class TableTxn {
   /** The chain, copied first if it is still the live table's, ready to be changed. */
   private mut(name: string, pos?: SrcPos): Chain {
     const c = this.chain(name, pos);
-    if (this.owned.has(c)) return c;
+    if (c.owner === this.token) return c;
     const copy = withRules(c, [...c.rules]);
-    this.owned.add(copy);
+    this.own(copy);
     this.set(name, copy);
     return copy;
   }
@@ -223,9 +247,12 @@ export class TableTxn {
   appendRule(chain: string, rule: Rule): boolean {
     let c = this.lastAppend;
     if (c === null || c.name !== chain) {
-      const found = this.get(chain);
-      if (found === undefined) return false;
-      c = this.owned.has(found) ? found : this.mut(chain);
+      c = this.nextDeclaredNamed(chain);
+      if (c === null) {
+        const found = this.get(chain);
+        if (found === undefined) return false;
+        c = found.owner === this.token ? found : this.mut(chain);
+      }
       this.lastAppend = c;
     }
     c.rules.push(rule);
@@ -279,17 +306,32 @@ export class TableTxn {
    * exists, created when not. One lookup of the name instead of the several -F or -N would make.
    */
   declareChain(name: string, pos?: SrcPos): void {
+    const declared = this.declared;
     const c = this.get(name);
-    if (c === undefined) this.newChain(name, pos, true);
-    else this.emptied(name, c);
+    const made = c === undefined ? this.newChain(name, pos, true) : this.emptied(name, c);
+    this.declared = declared;
+    declared.push(made);
+  }
+
+  /** The chain named `name` if it is among the next few declared ones (see `declared`), else null. */
+  private nextDeclaredNamed(name: string): Chain | null {
+    const d = this.declared;
+    const end = Math.min(d.length, this.nextDeclared + 8);
+    for (let k = this.nextDeclared; k < end; k++) {
+      if (d[k]!.name === name) {
+        this.nextDeclared = k + 1;
+        return d[k]!;
+      }
+    }
+    return null;
   }
 
   /** -N NAME (`absent`: the caller knows no chain has the name and has checked the name already). */
-  newChain(name: string, pos?: SrcPos, absent = false): void {
+  newChain(name: string, pos?: SrcPos, absent = false): Chain {
     if (!absent) checkChainName(name, pos);
     if (!absent && this.has(name)) throw this.err(MSG.exists, pos);
     const c = newChain(name, null);
-    this.owned.add(c);
+    this.own(c);
     if (absent && this.whole === null && !this.base.has(name)) {
       // A name the live table never had: created at the end, as `set` would.
       this.lastAppend = null;
@@ -297,6 +339,7 @@ export class TableTxn {
       this.count++;
     } else this.set(name, c);
     this.exists = true;
+    return c;
   }
 
   private deletable(c: Chain, pos?: SrcPos): void {
@@ -345,14 +388,15 @@ export class TableTxn {
   }
 
   /** `c`, the chain named `name`, without rules. */
-  private emptied(name: string, c: Chain): void {
-    if (this.owned.has(c)) {
+  private emptied(name: string, c: Chain): Chain {
+    if (c.owner === this.token) {
       c.rules.length = 0;
-      return;
+      return c;
     }
     const copy = withRules(c, []);
-    this.owned.add(copy);
+    this.own(copy);
     this.set(name, copy);
+    return copy;
   }
 
   /** -Z [NAME [N]]: counters are reset when the transaction commits. */
@@ -393,12 +437,13 @@ export class TableTxn {
       if (ch.name !== from) whole.set(ch.name, ch);
       else {
         const renamed = { ...ch, name: to };
-        if (this.owned.has(ch)) this.owned.add(renamed);
+        if (ch.owner === this.token) this.own(renamed);
         whole.set(to, renamed);
       }
     }
     this.whole = whole;
     this.lastAppend = null;
+    this.declared = [];
     for (const [n, live] of whole) {
       if (!live.rules.some((r) => jumpToOf(r) === from)) continue;
       const ch = this.mut(n);

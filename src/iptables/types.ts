@@ -256,4 +256,9 @@ export interface Chain {
    */
   summary?: ChainSummary | undefined;
   compiled?: CompiledChain | undefined;
+  /**
+   * The transaction that made this chain object and may still change it in place (its token), if any: a field
+   * instead of a set of a hundred thousand chains.
+   */
+  owner: object | null;
 }
