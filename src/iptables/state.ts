@@ -121,8 +121,6 @@ export class TableTxn {
   private count: number;
   /** Marks the chains this transaction made (its own, safe to change in place: `owner` is this token). */
   private readonly token = {};
-  /** Those chains, in the order made. */
-  private readonly owned: Chain[] = [];
   /**
    * Chains declared by iptables-restore's `:NAME` lines in this transaction, in order, while nothing else changed
    * the table: a payload appends to its chains mostly in the order it declared them, so the next one is found by
@@ -130,8 +128,15 @@ export class TableTxn {
    */
   private declared: Chain[] = [];
   private nextDeclared = 0;
-  /** The chain the last `appendRule` wrote to (restore appends runs of rules to one chain). */
+  /**
+   * The chain the last `appendRule` wrote to (restore appends runs of rules to one chain), and the rules of the run
+   * not yet in it: a run's rules go into the chain as one array of their own length when the run ends, so that no
+   * array grown push by push (and kept, room to spare, until the commit) is left behind.
+   */
   private lastAppend: Chain | null = null;
+  private readonly run: Rule[] = [];
+  /** Chains whose rule arrays were grown otherwise (`compact` gives them arrays of their own length). */
+  private readonly grown: Chain[] = [];
 
   constructor(
     readonly name: TableName,
@@ -145,8 +150,18 @@ export class TableTxn {
     if (fresh) this.whole = new Map(base);
   }
 
+  /** Ends the current run of appends: its rules join the chain's. */
+  private endRun(): void {
+    const c = this.lastAppend;
+    this.lastAppend = null;
+    if (c === null || this.run.length === 0) return;
+    c.rules = c.rules.length === 0 ? this.run.slice() : c.rules.concat(this.run);
+    this.run.length = 0;
+  }
+
   /** The chain named `name` as this transaction sees it. */
   get(name: string): Chain | undefined {
+    if (this.run.length !== 0) this.endRun();
     if (this.whole !== null) return this.whole.get(name);
     // Empty maps are not searched: a sync's transaction mostly only adds chains, or only replaces them.
     if (this.added.size !== 0) {
@@ -170,6 +185,7 @@ export class TableTxn {
 
   /** Chains in table order: the live table's (replaced ones in place, deleted ones gone), then created ones. */
   *values(): IterableIterator<Chain> {
+    if (this.run.length !== 0) this.endRun();
     if (this.whole !== null) {
       yield* this.whole.values();
       return;
@@ -184,11 +200,10 @@ export class TableTxn {
 
   private own(c: Chain): void {
     c.owner = this.token;
-    this.owned.push(c);
   }
 
   private set(name: string, c: Chain): void {
-    this.lastAppend = null;
+    this.endRun();
     this.declared = [];
     if (this.whole !== null) {
       this.whole.set(name, c);
@@ -203,7 +218,7 @@ export class TableTxn {
   }
 
   private remove(name: string): void {
-    this.lastAppend = null;
+    this.endRun();
     this.declared = [];
     if (this.whole !== null) {
       this.whole.delete(name);
@@ -247,6 +262,7 @@ export class TableTxn {
   appendRule(chain: string, rule: Rule): boolean {
     let c = this.lastAppend;
     if (c === null || c.name !== chain) {
+      this.endRun();
       c = this.nextDeclaredNamed(chain);
       if (c === null) {
         const found = this.get(chain);
@@ -255,7 +271,7 @@ export class TableTxn {
       }
       this.lastAppend = c;
     }
-    c.rules.push(rule);
+    this.run.push(rule);
     this.exists = true;
     return true;
   }
@@ -263,6 +279,7 @@ export class TableTxn {
   append(chain: string, rules: readonly Rule[], pos?: SrcPos): void {
     const c = this.mut(chain, pos);
     for (const r of rules) c.rules.push(r);
+    this.grown.push(c);
     this.exists = true;
   }
 
@@ -271,6 +288,7 @@ export class TableTxn {
     const c = this.mut(chain, pos);
     if (n < 1 || n > c.rules.length + 1) throw this.err(MSG.insert, pos);
     c.rules.splice(n - 1, 0, ...rules);
+    this.grown.push(c);
     this.exists = true;
   }
 
@@ -287,13 +305,16 @@ export class TableTxn {
     const c = this.mut(chain, pos);
     if (n < 1 || n > c.rules.length) throw this.err(MSG.del, pos);
     c.rules.splice(n - 1, 1);
+    this.grown.push(c);
   }
 
   /** -D CHAIN RULE: the first rule with exactly this save text. */
   deleteSpec(chain: string, text: string, pos?: SrcPos): void {
     const i = this.chain(chain, pos).rules.findIndex((r) => r.text === text);
     if (i < 0) throw this.err(MSG.badRule, pos);
-    this.mut(chain, pos).rules.splice(i, 1);
+    const c = this.mut(chain, pos);
+    c.rules.splice(i, 1);
+    this.grown.push(c);
   }
 
   /** -C CHAIN RULE. */
@@ -334,7 +355,7 @@ export class TableTxn {
     this.own(c);
     if (absent && this.whole === null && !this.base.has(name)) {
       // A name the live table never had: created at the end, as `set` would.
-      this.lastAppend = null;
+      this.endRun();
       this.added.set(name, c);
       this.count++;
     } else this.set(name, c);
@@ -441,8 +462,8 @@ export class TableTxn {
         whole.set(to, renamed);
       }
     }
+    this.endRun();
     this.whole = whole;
-    this.lastAppend = null;
     this.declared = [];
     for (const [n, live] of whole) {
       if (!live.rules.some((r) => jumpToOf(r) === from)) continue;
@@ -508,12 +529,14 @@ export class TableTxn {
 
   /**
    * Gives every chain this transaction wrote a rule array of its own length: an array grown by appends keeps room
-   * for more (sixteen slots for a chain of two rules), and kube-proxy writes a hundred thousand short chains.
-   * Called before the table is checked, since what is derived from a chain records its rule array.
+   * for more (sixteen slots for a chain of two rules), and kube-proxy writes a hundred thousand short chains (runs
+   * of appends get such arrays as they end). Called before the table is checked, since what is derived from a chain
+   * records its rule array.
    */
   compact(): void {
-    for (const c of this.owned) if (c.rules.length < 16 && c.rules.length > 0) c.rules = c.rules.slice();
-    this.lastAppend = null;
+    this.endRun();
+    for (const c of this.grown) if (c.rules.length < 16 && c.rules.length > 0) c.rules = c.rules.slice();
+    this.grown.length = 0;
   }
 
   /** Makes `live` (the map this transaction began on, or any map for a fresh one) hold the working table. */

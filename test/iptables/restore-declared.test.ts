@@ -19,6 +19,8 @@ const line = fc.oneof(
   name.map((n) => `-N ${n}`),
   name.map((n) => `-F ${n}`),
   fc.tuple(name, name).map(([a, b]) => `-E ${a} ${b}`),
+  name.map((n) => `-D ${n} 1`),
+  fc.tuple(name, fc.nat(99)).map(([n, k]) => `-I ${n} 1 -m comment --comment i${k}`),
 );
 
 /** The filter table's user chains after `lines` (rule comments by chain), or null if the document is refused. */
@@ -34,6 +36,14 @@ function model(start: Map<string, string[]>, lines: string[]): Map<string, strin
       const rules = t.get(n);
       if (rules === undefined) return null;
       rules.push(w[5]!);
+    } else if (op === '-D') {
+      const rules = t.get(n);
+      if (rules === undefined || rules.length === 0) return null;
+      rules.shift();
+    } else if (op === '-I') {
+      const rules = t.get(n);
+      if (rules === undefined) return null;
+      rules.unshift(w[6]!);
     } else if (op === '-X') {
       if (!t.has(n) || t.get(n)!.length > 0) return null;
       t.delete(n);
