@@ -185,54 +185,57 @@ function bareWord(text: string, from: number, to: number): boolean {
 }
 
 /**
- * What a line of shape `l` needs, if `text` is one: its pieces compared in place and each classed value classed,
+ * Whether `doc` from `start` to `stop` is a line of shape `l` (then `found` says what it needs): its pieces compared in
+ * place and each classed value classed,
  * without reading the line's words (the pieces are words as they were, each value one word of its class). Null if
  * the line differs anywhere or has anything unusual (a value starting with `-`, a tab), which the caller reads word
  * by word.
  */
-function matchShape(l: Learnt, text: string, part: string): LazyLine | null {
+function matchShape(l: Learnt, doc: string, start: number, stop: number, part: string): boolean {
   const shape = l.shape;
-  if (shape === null || !l.fast || l.chain !== part) return null;
+  if (shape === null || !l.fast || l.chain !== part) return false;
   const m = l.classes.length;
-  let pos = 0;
+  let pos = start;
   let targetOff = -1;
   let jumpOff = -1;
   let jumpLen = 0;
   for (let j = 0; j <= m; j++) {
     const piece = l.pieces[j]!;
-    if (!text.startsWith(piece, pos)) return null;
-    if (j === l.targetPiece) targetOff = pos + l.targetPieceOff;
+    if (pos + piece.length > stop || !doc.startsWith(piece, pos)) return false;
+    if (j === l.targetPiece) targetOff = pos - start + l.targetPieceOff;
     pos += piece.length;
     if (j === m) break;
     let f = pos;
     let t: number;
     let end: number;
     if (l.quoted[j]) {
-      if (text.charCodeAt(pos) !== 34) return null;
+      if (doc.charCodeAt(pos) !== 34) return false;
       f = pos + 1;
-      t = text.indexOf('"', f);
-      if (t < 0 || t - f > PARAM_MAX) return null;
-      const bs = text.indexOf('\\', f);
-      if (bs >= 0 && bs < t) return null;
+      t = doc.indexOf('"', f);
+      if (t < 0 || t >= stop || t - f > PARAM_MAX) return false;
+      const bs = doc.indexOf('\\', f);
+      if (bs >= 0 && bs < t) return false;
       end = t + 1;
     } else {
-      t = text.indexOf(' ', pos);
-      if (t < 0) t = text.length;
-      if (!bareWord(text, f, t)) return null;
+      t = doc.indexOf(' ', pos);
+      if (t < 0 || t > stop) t = stop;
+      if (!bareWord(doc, f, t)) return false;
       end = t;
     }
-    if (text.charCodeAt(f) === 45 || l.classifiers[j]!(text, f, t) !== l.bare[j]) return null;
+    if (doc.charCodeAt(f) === 45 || l.classifiers[j]!(doc, f, t) !== l.bare[j]) return false;
     if (j === l.targetSlot) {
-      targetOff = pos;
-      jumpOff = f;
+      targetOff = pos - start;
+      jumpOff = f - start;
       jumpLen = t - f;
     }
     pos = end;
   }
-  if (pos !== text.length) return null;
-  return shape.jumps
-    ? { kind: shape.kind, targetOff, jumpOff, jumpLen }
-    : { kind: shape.kind, targetOff, jumpOff: -1, jumpLen: 0 };
+  if (pos !== stop) return false;
+  found.kind = shape.kind;
+  found.targetOff = targetOff;
+  found.jumpOff = shape.jumps ? jumpOff : -1;
+  found.jumpLen = shape.jumps ? jumpLen : 0;
+  return true;
 }
 
 /** Fills in how lines of `l`, learnt from the line being read, are matched without reading their words. */
@@ -332,23 +335,30 @@ function learnt(text: string, part: string, chain: string): Learnt | null {
   return l;
 }
 
+/** What the line `lazyLineAt` accepted last needs (offsets from its start); overwritten by the next call. */
+export const found: LazyLine = {
+  kind: { tables: undefined, hooks: 0, conntrack: false, nfacct: [] },
+  targetOff: -1,
+  jumpOff: -1,
+  jumpLen: 0,
+};
+
 /**
- * What `text`, the words after `-A CHAIN ` of a plain document's line, needs to be kept as text, or null: the line
- * is not in saved form, not valid, or of a kind not kept as text (the caller parses it in full).
+ * Whether the line `doc[start, stop)`, the words after `-A CHAIN ` of a plain document's line, can be kept as text
+ * (then `found` says what it needs). False: the line is not in saved form, not valid, or of a kind not kept as text
+ * (the caller parses it in full).
  */
-export function lazyLine(text: string, chain: string): LazyLine | null {
+export function lazyLineAt(doc: string, start: number, stop: number, chain: string): boolean {
   const part = chainPart(chain);
   const guess = last?.next;
-  if (guess != null) {
-    const quick = matchShape(guess, text, part);
-    if (quick !== null) {
-      last = guess;
-      lineShapeStats.matched++;
-      return quick;
-    }
+  if (guess != null && matchShape(guess, doc, start, stop, part)) {
+    last = guess;
+    lineShapeStats.matched++;
+    return true;
   }
   lineShapeStats.read++;
-  if (!scanSaved(text)) return null;
+  const text = doc.slice(start, stop);
+  if (!scanSaved(text)) return false;
   const { n, offs, from, to } = saved;
   classed.length = 0;
   valueStart.length = 0;
@@ -370,12 +380,18 @@ export function lazyLine(text: string, chain: string): LazyLine | null {
   }
   const l = learnt(text, part, chain);
   const shape = l?.shape ?? null;
-  if (shape === null) return null;
+  if (shape === null) return false;
+  found.kind = shape.kind;
   const t = shape.targetIdx;
-  if (t < 0) return { kind: shape.kind, targetOff: -1, jumpOff: -1, jumpLen: 0 };
-  const at = offs[t]!;
-  if (!shape.jumps) return { kind: shape.kind, targetOff: at, jumpOff: -1, jumpLen: 0 };
-  return { kind: shape.kind, targetOff: at, jumpOff: from[t]!, jumpLen: to[t]! - from[t]! };
+  found.targetOff = t < 0 ? -1 : offs[t]!;
+  found.jumpOff = t >= 0 && shape.jumps ? from[t]! : -1;
+  found.jumpLen = t >= 0 && shape.jumps ? to[t]! - from[t]! : 0;
+  return true;
+}
+
+/** `lazyLineAt` on a line of its own: what it needs, or null. */
+export function lazyLine(text: string, chain: string): LazyLine | null {
+  return lazyLineAt(text, 0, text.length, chain) ? { ...found } : null;
 }
 
 /** The shape of the line just read (whose words are in `saved`), from what it parsed to. */

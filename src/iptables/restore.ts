@@ -14,7 +14,7 @@
 import { type Arg, failAt } from './args.js';
 import { applyToTxn, type IptablesCommand, parseIptablesArgs } from './command.js';
 import { IptablesError } from './errors.js';
-import { type LazyLine, lazyLine } from './lazy-line.js';
+import { found, type LazyLine, lazyLineAt } from './lazy-line.js';
 import { type LazyRule, lazyRule, ownCopy, ownText } from './lazy-rule.js';
 import { parseSavedRule } from './restore-fast.js';
 import { cachedRuleLine, cacheRuleLine } from './rule-cache.js';
@@ -235,6 +235,11 @@ class LineWord implements Arg {
   }
 }
 
+/** The column of the target word of the line `lazyLineAt` accepted last, whose REST starts at offset `at`. */
+function targetColumn(at: number): number {
+  return found.targetOff < 0 ? -1 : at + found.targetOff + 1;
+}
+
 /** `-A CHAIN REST`: the chain, where REST starts, REST, and whether the line cache should keep it. */
 interface RestLine {
   chain: string;
@@ -252,6 +257,11 @@ interface RestoreSink {
   block(table: TableName, pos: SrcPos): void;
   /** One line of the current block. */
   op(op: RestoreOp): void;
+  /**
+   * `-A CHAIN …` of a plain document whose rule is kept as text (lazy-line.ts): its words after the chain are the
+   * document from `from` to `to`, `lazy` what they need (offsets from `from`; valid during the call only).
+   */
+  lazy(chain: string, from: number, to: number, lazy: LazyLine, line: number, targetCol: number): void;
   /** The `COMMIT` ending the current block. */
   commit(line: number): void;
 }
@@ -277,6 +287,9 @@ export function parseRestore(
     },
     op(op) {
       block!.ops.push(op);
+    },
+    lazy(chain, from, to, lazy, line, targetCol) {
+      block!.ops.push({ kind: 'lazy', chain, doc: text, from, to, lazy: { ...lazy }, line, file, targetCol });
     },
     commit(line) {
       block!.commitLine = line;
@@ -311,6 +324,24 @@ function readRestore(
     if (lineEnd === start0) {
       if (nl === end) break;
       continue;
+    }
+    // The next line of a run appending to a chain the cache does not keep, read where it stands (no line cut out).
+    const n = lastChain.length;
+    if (
+      table !== null &&
+      doc.plain &&
+      n !== 0 &&
+      start0 + n + 4 <= lineEnd &&
+      text.charCodeAt(start0 + 3 + n) === 32 &&
+      text.startsWith('-A ', start0) &&
+      text.startsWith(lastChain, start0 + 3) &&
+      !keep(table, lastChain)
+    ) {
+      const from = start0 + n + 4;
+      if (lazyLineAt(text, from, lineEnd, lastChain)) {
+        sink.lazy(lastChain, from, lineEnd, found, doc.lineNo(li, start0), targetColumn(n + 4));
+        continue;
+      }
     }
     const line = text.slice(start0, lineEnd);
     if (line.charCodeAt(0) === 35) continue;
@@ -363,20 +394,8 @@ function readRestore(
       }
     } else if (rest !== null && doc.plain) {
       // A line no later load is expected to send again: its rule is kept as text until needed (lazy-line.ts).
-      const lazy = lazyLine(rest.text, rest.chain);
-      if (lazy !== null) {
-        const from = start0 + rest.at;
-        sink.op({
-          kind: 'lazy',
-          chain: rest.chain,
-          doc: text,
-          from,
-          to: from + rest.text.length,
-          lazy,
-          line: lineNo,
-          file: doc.file,
-          targetCol: lazy.targetOff < 0 ? -1 : rest.at + lazy.targetOff + 1,
-        });
+      if (lazyLineAt(text, start0 + rest.at, lineEnd, rest.chain)) {
+        sink.lazy(rest.chain, start0 + rest.at, lineEnd, found, lineNo, targetColumn(rest.at));
         continue;
       }
     }
@@ -600,6 +619,28 @@ function restoreError(e: unknown, line: number): never {
 }
 
 /**
+ * Appends the rule kept as text that is `doc` from `from` to `to` (see `applyOp` for `cut`); throws at the line when
+ * the chain does not exist.
+ */
+function appendLazy(
+  txn: TableTxn,
+  cut: LazyRule[] | undefined,
+  chain: string,
+  doc: string,
+  from: number,
+  to: number,
+  lazy: LazyLine,
+  file: string,
+  line: number,
+  col: number,
+): void {
+  const rule = lazyRule(doc, from, to, lazy.kind, lazy.jumpOff, lazy.jumpLen, file, line, col);
+  if (cut === undefined) ownText(rule);
+  else cut.push(rule);
+  if (!txn.appendRule(chain, rule)) txn.append(chain, [rule], { file, line, col: 4 });
+}
+
+/**
  * Applies one line of a block of `table` to its transaction; errors say `iptables-restore: line N failed`. A rule
  * kept as text refers to its document and goes to `cut` when given (the caller decides whether the document is
  * kept), else gets its own copy at once.
@@ -617,20 +658,7 @@ function applyOp(txn: TableTxn, table: TableName, op: RestoreOp, cut?: LazyRule[
       } else txn.declareChain(op.name, op.pos);
     } else if (op.kind === 'lazy') {
       const { lazy } = op;
-      const rule = lazyRule(
-        op.doc,
-        op.from,
-        op.to,
-        lazy.kind,
-        lazy.jumpOff,
-        lazy.jumpLen,
-        op.file,
-        op.line,
-        op.targetCol,
-      );
-      if (cut === undefined) ownText(rule);
-      else cut.push(rule);
-      if (!txn.appendRule(op.chain, rule)) txn.append(op.chain, [rule], { file: op.file, line: op.line, col: 4 });
+      appendLazy(txn, cut, op.chain, op.doc, op.from, op.to, lazy, op.file, op.line, op.targetCol);
     } else if (op.kind === 'append') {
       const t = op.template;
       if (t.more.length !== 0 || !txn.appendRule(op.chain, ruleFor(op, t)))
@@ -717,6 +745,15 @@ export function restoreInto(
         ownTexts();
         commitStaged();
         throw e;
+      }
+    },
+    lazy(chain, from, to, lazy, line, targetCol) {
+      try {
+        appendLazy(txn!, cut, chain, text, from, to, lazy, file, line, targetCol);
+      } catch (e) {
+        ownTexts();
+        commitStaged();
+        restoreError(e, line);
       }
     },
     commit(line) {

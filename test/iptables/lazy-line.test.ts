@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseIptablesArgs } from '../../src/iptables/command.js';
 import { IptablesError } from '../../src/iptables/errors.js';
-import { clearLineShapes, type LazyLine, lazyLine, lineShapeStats } from '../../src/iptables/lazy-line.js';
+import {
+  clearLineShapes,
+  found,
+  type LazyLine,
+  lazyLine,
+  lazyLineAt,
+  lineShapeStats,
+} from '../../src/iptables/lazy-line.js';
 import { splitRestoreLine } from '../../src/iptables/restore.js';
 import { templateOf } from '../../src/iptables/rule-spec.js';
 import { factsOf } from '../../src/iptables/validate.js';
@@ -38,6 +45,11 @@ function truth(chain: string, rest: string): Truth {
 /** A line kept as text must be one the full parser accepts, with the same facts. */
 function agree(chain: string, rest: string): LazyLine | null {
   const got = lazyLine(rest, chain);
+  // The same line read where it stands in a document (offsets from its start).
+  const doc = `*nat\n-A ${chain} ${rest}\n-A ${chain} -j RETURN\n`;
+  const start = 9 + chain.length;
+  const there = lazyLineAt(doc, start, start + rest.length, chain) ? { ...found } : null;
+  expect(there, rest).toEqual(got);
   const want = truth(chain, rest);
   if (got === null) return null;
   expect(want.ok, `${chain} ${rest}`).toBe(true);
