@@ -14,11 +14,12 @@
 import { type Arg, failAt } from './args.js';
 import { applyToTxn, type IptablesCommand, parseIptablesArgs } from './command.js';
 import { IptablesError } from './errors.js';
+import { KNOWN_TARGETS } from './ext.js';
 import { found, type LazyLine, lazyLineAt } from './lazy-line.js';
 import { type LazyRule, lazyRule, ownCopy, ownText } from './lazy-rule.js';
 import { parseSavedRule } from './restore-fast.js';
 import { cachedRuleLine, cacheRuleLine } from './rule-cache.js';
-import { type RulePart, type RuleTemplate, ruleAtLine, ruleOf, templateOf } from './rule-spec.js';
+import { MAX_CHAIN_NAME, type RulePart, type RuleTemplate, ruleAtLine, ruleOf, templateOf } from './rule-spec.js';
 import { checkChainName, isBuiltin, type NetfilterState, type TableTxn } from './state.js';
 import { type Rule, type SrcPos, TABLE_NAMES, type TableName } from './types.js';
 
@@ -262,6 +263,11 @@ interface RestoreSink {
    * document from `from` to `to`, `lazy` what they need (offsets from `from`; valid during the call only).
    */
   lazy(chain: string, from: number, to: number, lazy: LazyLine, line: number, targetCol: number): void;
+  /**
+   * `:NAME POLICY …` of a user chain whose name passed the checks, if the sink takes such lines directly (else they
+   * come as ops).
+   */
+  declare?(name: string, line: number): void;
   /** The `COMMIT` ending the current block. */
   commit(line: number): void;
 }
@@ -363,7 +369,9 @@ function readRestore(
     }
     if (table === null) throw new IptablesError(`iptables-restore: line ${lineNo} failed`, doc.at(li, start0, 0));
     if (line.startsWith(':')) {
-      sink.op(chainLine(line, table, counters, doc, li, start0, lineNo));
+      const plain = sink.declare === undefined ? null : plainUserChain(line, table);
+      if (plain !== null) sink.declare!(plain, lineNo);
+      else sink.op(chainLine(line, table, counters, doc, li, start0, lineNo));
       continue;
     }
     // `-A CHAIN REST`: REST may have been parsed before.
@@ -525,6 +533,22 @@ function commandLine(
     targetPos: tpos,
     chainPos: command.chainPos ?? here,
   };
+}
+
+/**
+ * The name of a `:NAME POLICY …` line of a user chain in the common spelling (single spaces, no tab or carriage
+ * return) whose name passes the checks `chainLine` makes (as an own copy); null for any other line, which `chainLine`
+ * reads and reports on.
+ */
+function plainUserChain(line: string, table: TableName): string | null {
+  const sp = line.indexOf(' ', 1);
+  if (sp <= 1 || sp - 1 > MAX_CHAIN_NAME || sp + 1 >= line.length || line.charCodeAt(sp + 1) === 32) return null;
+  if (line.indexOf('\t') >= 0 || line.indexOf('\r') >= 0) return null;
+  const c = line.charCodeAt(1);
+  if (c === 45 || c === 33) return null;
+  const name = line.slice(1, sp);
+  if (isBuiltin(table, name) || KNOWN_TARGETS.has(name) || /\s/.test(name)) return null;
+  return ownCopy(name);
 }
 
 /** `:CHAIN POLICY [p:b]` (split with strtok, not the quote-aware parser). */
@@ -745,6 +769,15 @@ export function restoreInto(
         ownTexts();
         commitStaged();
         throw e;
+      }
+    },
+    declare(name, line) {
+      try {
+        txn!.declareChain(name);
+      } catch (e) {
+        ownTexts();
+        commitStaged();
+        restoreError(e, line);
       }
     },
     lazy(chain, from, to, lazy, line, targetCol) {

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IptablesError } from '../../src/iptables/errors.js';
-import { restoreInto } from '../../src/iptables/restore.js';
+import { applyRestore, parseRestore, restoreInto } from '../../src/iptables/restore.js';
 import { formatSave } from '../../src/iptables/save.js';
 import { NetfilterState } from '../../src/iptables/state.js';
 
@@ -93,6 +93,43 @@ describe('appends found among the chains a restore declared', () => {
         }
       }),
       { numRuns: 1500 },
+    );
+  });
+
+  it('declare chains as the full reading of `:` lines does, refusals and all', () => {
+    const names = [
+      'A',
+      'KUBE-SEP-X',
+      '-x',
+      '!x',
+      'a'.repeat(28),
+      'a'.repeat(29),
+      'DNAT',
+      'ACCEPT',
+      'INPUT',
+      'a\u000bb',
+    ];
+    const declaration = fc
+      .tuple(fc.constantFrom(...names), fc.constantFrom(' - [0:0]', ' ACCEPT', ' -', '  -', '\t-', ' - [0:0]\r', ''))
+      .map(([n, rest]) => `:${n}${rest}`);
+    const outcome = (apply: (s: NetfilterState) => void): string => {
+      const s = new NetfilterState();
+      try {
+        apply(s);
+      } catch (e) {
+        if (!(e instanceof IptablesError)) throw e;
+        return `${e.message} @${e.pos?.line}:${e.pos?.col}`;
+      }
+      return formatSave(s, { date: null, table: 'filter' });
+    };
+    fc.assert(
+      fc.property(fc.array(declaration, { minLength: 1, maxLength: 6 }), (lines) => {
+        const doc = `*filter\n${lines.join('\n')}\n-A A -j ACCEPT\nCOMMIT\n`;
+        const direct = outcome((s) => restoreInto(s, doc, 'd', 1, { noflush: true }));
+        const parsed = outcome((s) => applyRestore(s, parseRestore(doc, 'd', 1, { noflush: true })));
+        expect(direct, doc).toBe(parsed);
+      }),
+      { numRuns: 1000 },
     );
   });
 });
