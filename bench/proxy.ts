@@ -2,7 +2,8 @@
 // "large cluster mode": no per-endpoint comments). Reports the first full sync (payload generation plus loading it
 // with iptables-restore --noflush into the node's netfilter, split into the two), the heap the loaded ruleset holds,
 // incremental syncs after one endpoint of one Service changes (median and range of eleven), a second full sync of the
-// same state, and the per-packet cost to a cluster IP through PREROUTING and POSTROUTING: the first packet of a new
+// same state, a full sync on fresh nodes once the code is compiled (the first sync in a process also compiles it),
+// and the per-packet cost to a cluster IP through PREROUTING and POSTROUTING: the first packet of a new
 // connection (the nat table walk and DNAT) to a Service walked before and to one never walked (whose chains' rules,
 // loaded as text, are built then), and a later packet of an established connection. Targets: full sync < 2 s,
 // incremental < 100 ms. Prints figures only; run with --expose-gc.
@@ -177,13 +178,32 @@ export function measure(services: number, perService: number): void {
   console.log(`  established packet   ${f(pk.est)} ns`);
 }
 
+/**
+ * A full sync of the same cluster on a fresh node (an empty ruleset, a new Proxier) later in the same process: the
+ * engine's and the proxy's code is compiled by then, which the first sync in a process pays for.
+ */
+function warmFullSync(services: number, perService: number): number {
+  const { svcs, slices } = objects(services, perService);
+  globalThis.gc?.();
+  const ns = node();
+  const proxier = new Proxier({ nodeName: 'node-0', nodeIPs: ['192.168.0.2'], clusterCIDR: '10.128.0.0/9', ns });
+  for (const s of svcs) proxier.onServiceAdd(s);
+  for (const s of slices) proxier.onEndpointSliceAdd(s);
+  const t0 = performance.now();
+  const r = proxier.syncProxyRules();
+  const ms = performance.now() - t0;
+  if (r.error) throw r.error;
+  return ms;
+}
+
 function main(): void {
   const only = Number(process.env.NSVC ?? 0);
-  if (only) {
-    measure(only, 10);
-    return;
-  }
-  measure(10_000, 10);
+  const services = only || 10_000;
+  measure(services, 10);
+  const warm = [warmFullSync(services, 10), warmFullSync(services, 10)];
+  console.log(
+    `  full sync, warm     ${warm.map((w) => w.toFixed(0).padStart(6)).join(' ')} ms  (fresh nodes later in the process, code compiled)  target < 2000`,
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();
