@@ -155,7 +155,13 @@ export class TableTxn {
     const c = this.lastAppend;
     this.lastAppend = null;
     if (c === null || this.run.length === 0) return;
-    c.rules = c.rules.length === 0 ? this.run.slice() : c.rules.concat(this.run);
+    if (c.rules.length === 0) c.rules = this.run.slice();
+    else {
+      // A chain appended to in many runs (kube-proxy interleaves KUBE-SERVICES with each Service's chains) grows in
+      // place: a copy per run would cost the square of its length.
+      for (const r of this.run) c.rules.push(r);
+      this.grown.push(c);
+    }
     this.run.length = 0;
   }
 
