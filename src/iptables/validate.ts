@@ -108,10 +108,21 @@ export function carrySummary(from: Chain, to: Chain): void {
   to.summary = { ...s, rules: to.rules, len: to.rules.length };
 }
 
+/**
+ * The one-jump list of the last chain summarised with one jump, when it names the same chain: kube-proxy's hundred
+ * thousand KUBE-SEP chains each jump only to KUBE-MARK-MASQ and share one list (lists are never changed).
+ */
+let lastSingle: readonly string[] = [];
+
+function singleJump(to: string): readonly string[] {
+  if (lastSingle[0] !== to) lastSingle = [to];
+  return lastSingle;
+}
+
 function summarise(c: Chain, table: TableName): ChainSummary {
   const hit = c.summary;
   if (hit !== undefined && hit.rules === c.rules && hit.len === c.rules.length && hit.table === table) return hit;
-  let jumps: string[] = [];
+  const jumps: string[] = [];
   // Short lists are searched; a long one (KUBE-SERVICES) gets a set.
   let seen: Set<string> | null = null;
   let nfacct: string[] = [];
@@ -149,9 +160,9 @@ function summarise(c: Chain, table: TableName): ChainSummary {
     }
   }
   // Pushed arrays keep room to grow; a hundred thousand short summaries keep only what they hold.
-  jumps = jumps.length === 0 ? NONE : jumps.slice();
+  const kept = jumps.length === 0 ? NONE : jumps.length === 1 ? singleJump(jumps[0]!) : jumps.slice();
   if (nfacct.length === 0) nfacct = NONE;
-  const sum = { table, rules: c.rules, len: c.rules.length, jumps, allowed: mask, badTable, nfacct, conntrack };
+  const sum = { table, rules: c.rules, len: c.rules.length, jumps: kept, allowed: mask, badTable, nfacct, conntrack };
   c.summary = sum;
   return sum;
 }
