@@ -271,30 +271,11 @@ function prepareMatch(l: Learnt, text: string): void {
   l.fast = !shape.jumps || l.targetSlot >= 0;
 }
 
-/** Whether the line being read (`text`, classed values found) has shape `l`. */
-function sameShape(l: Learnt, text: string, chain: string): boolean {
-  const m = valueClass.length;
-  if (l.chain !== chain || l.classes.length !== m) return false;
-  let prev = 0;
-  for (let j = 0; j <= m; j++) {
-    const end = j < m ? valueStart[j]! : text.length;
-    const piece = l.pieces[j]!;
-    if (piece.length !== end - prev || !text.startsWith(piece, prev)) return false;
-    if (j < m) {
-      if (l.classes[j] !== valueClass[j]) return false;
-      prev = valueEnd[j]!;
-    }
-  }
-  return true;
-}
-
-/** The shape of the line being read, from the recent ones, the table, or (first of its shape) a full parse. */
+/**
+ * The shape of the line being read (its classed values found), from the table, or (first of its shape) a full
+ * parse. The shape expected next was tried already (`matchShape`).
+ */
 function learnt(text: string, part: string, chain: string): Learnt | null {
-  const guess = last?.next;
-  if (guess != null && sameShape(guess, text, part)) {
-    last = guess;
-    return guess;
-  }
   // The key: the text with each classed value replaced by a line break (no line holds one) and its class.
   const m = valueClass.length;
   const pieces: string[] = new Array(m + 1);

@@ -331,23 +331,20 @@ function readRestore(
       if (nl === end) break;
       continue;
     }
-    // The next line of a run appending to a chain the cache does not keep, read where it stands (no line cut out).
+    // Runs of lines append to one chain: `-A`, the name read before and a space take it again as it is (its hash is
+    // known already) without reading it character by character.
     const n = lastChain.length;
-    if (
-      table !== null &&
-      doc.plain &&
+    const sameChain =
       n !== 0 &&
       start0 + n + 4 <= lineEnd &&
       text.charCodeAt(start0 + 3 + n) === 32 &&
       text.startsWith('-A ', start0) &&
-      text.startsWith(lastChain, start0 + 3) &&
-      !keep(table, lastChain)
-    ) {
-      const from = start0 + n + 4;
-      if (lazyLineAt(text, from, lineEnd, lastChain)) {
-        sink.lazy(lastChain, from, lineEnd, found, doc.lineNo(li, start0), targetColumn(n + 4));
-        continue;
-      }
+      text.startsWith(lastChain, start0 + 3);
+    // The next line of a run appending to a chain the cache does not keep is read where it stands (no line cut out).
+    const lazyTried = sameChain && table !== null && doc.plain && !keep(table, lastChain);
+    if (lazyTried && lazyLineAt(text, start0 + n + 4, lineEnd, lastChain)) {
+      sink.lazy(lastChain, start0 + n + 4, lineEnd, found, doc.lineNo(li, start0), targetColumn(n + 4));
+      continue;
     }
     const line = text.slice(start0, lineEnd);
     if (line.charCodeAt(0) === 35) continue;
@@ -376,15 +373,8 @@ function readRestore(
     }
     // `-A CHAIN REST`: REST may have been parsed before.
     let rest: RestLine | null = null;
-    if (line.startsWith('-A ')) {
-      // Runs of lines append to one chain: the name read before, followed by a space, is taken again as it is (its
-      // hash is known already) without reading it character by character.
-      const n = lastChain.length;
-      if (n !== 0 && line.charCodeAt(3 + n) === 32 && line.startsWith(lastChain, 3)) {
-        rest = { chain: lastChain, at: n + 4, text: line.slice(n + 4), cache: true };
-      }
-    }
-    if (rest === null && line.startsWith('-A ')) {
+    if (sameChain) rest = { chain: lastChain, at: n + 4, text: line.slice(n + 4), cache: true };
+    else if (line.startsWith('-A ')) {
       let e = 3;
       while (e < line.length && !isSpace(line.charCodeAt(e)) && line.charCodeAt(e) !== 34) e++;
       if (e > 3 && e - 3 <= PARAM_MAX && line.charCodeAt(3) !== 45 && line.charCodeAt(e) === 32) {
@@ -400,7 +390,7 @@ function readRestore(
         sink.op(appendOp(doc, li, start0, lineNo, rest, hit));
         continue;
       }
-    } else if (rest !== null && doc.plain) {
+    } else if (rest !== null && doc.plain && !lazyTried) {
       // A line no later load is expected to send again: its rule is kept as text until needed (lazy-line.ts).
       if (lazyLineAt(text, start0 + rest.at, lineEnd, rest.chain)) {
         sink.lazy(rest.chain, start0 + rest.at, lineEnd, found, lineNo, targetColumn(rest.at));
