@@ -210,7 +210,7 @@ export class TableTxn {
 
   private set(name: string, c: Chain): void {
     this.endRun();
-    this.declared = [];
+    this.forgetDeclared();
     if (this.whole !== null) {
       this.whole.set(name, c);
       return;
@@ -225,7 +225,7 @@ export class TableTxn {
 
   private remove(name: string): void {
     this.endRun();
-    this.declared = [];
+    this.forgetDeclared();
     if (this.whole !== null) {
       this.whole.delete(name);
       return;
@@ -333,11 +333,18 @@ export class TableTxn {
    * exists, created when not. One lookup of the name instead of the several -F or -N would make.
    */
   declareChain(name: string, pos?: SrcPos): void {
-    const declared = this.declared;
+    // Its own change of the table (`set`) forgets the list; the declared chain joins it instead.
+    const { declared, nextDeclared } = this;
     const c = this.get(name);
     const made = c === undefined ? this.newChain(name, pos, true) : this.emptied(name, c);
     this.declared = declared;
+    this.nextDeclared = nextDeclared;
     declared.push(made);
+  }
+
+  private forgetDeclared(): void {
+    this.declared = [];
+    this.nextDeclared = 0;
   }
 
   /** The chain named `name` if it is among the next few declared ones (see `declared`), else null. */
@@ -470,7 +477,7 @@ export class TableTxn {
     }
     this.endRun();
     this.whole = whole;
-    this.declared = [];
+    this.forgetDeclared();
     for (const [n, live] of whole) {
       if (!live.rules.some((r) => jumpToOf(r) === from)) continue;
       const ch = this.mut(n);
