@@ -52,7 +52,7 @@ export function ownCopy(text: string): string {
  * A rule kept as text. Made by `lazyRule` as an object literal, not with `new`: V8 allocates objects of a literal
  * that keep surviving straight into the old generation, so the hundreds of thousands a payload loads are not copied
  * through the young one by every scavenge on the way (class instances always are). The fields are not private for
- * the same reason; nothing outside reads them.
+ * the same reason; only the loader (restore.ts, which decides whose text is copied) reads them from outside.
  */
 export class LazyRule implements Rule {
   declare packets: number;

@@ -6,6 +6,7 @@
 // entries each bound the memory: a hit in the older one moves the entry to the newer, and when the newer is full
 // the older is dropped.
 
+import { ownCopy } from './lazy-rule.js';
 import type { RuleTemplate } from './rule-spec.js';
 
 const CAPACITY = 1 << 16;
@@ -27,7 +28,7 @@ export function cachedRuleLine(text: string): RuleTemplate | undefined {
 
 /** Keeps `entry` for `text` (a slice of a whole document: the key is copied so it does not keep the document). */
 export function cacheRuleLine(text: string, entry: RuleTemplate): void {
-  put(` ${text}`.slice(1), entry);
+  put(ownCopy(text), entry);
 }
 
 function put(key: string, entry: RuleTemplate): void {
