@@ -126,7 +126,7 @@ export function wordsOfScan(text: string): void {
 }
 
 /** Splits `text` into `saved`; false if it is not in saved form. */
-export function splitSaved(text: string): boolean {
+function splitSaved(text: string): boolean {
   if (!scanSaved(text)) return false;
   wordsOfScan(text);
   return true;

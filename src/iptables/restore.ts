@@ -745,6 +745,11 @@ export function restoreInto(
     if (chars * 2 < text.length) for (const r of cut) ownText(r);
     cut.length = 0;
   };
+  /** Ends the load: what was read settles, and the blocks read so far commit. */
+  const finish = (): void => {
+    ownTexts();
+    commitStaged();
+  };
   readRestore(text, file, first, opts.counters ?? false, keep, {
     block(name) {
       if (staged.some((s) => s.txn.name === name)) commitStaged();
@@ -756,8 +761,7 @@ export function restoreInto(
       try {
         applyOp(txn!, table, op, cut);
       } catch (e) {
-        ownTexts();
-        commitStaged();
+        finish();
         throw e;
       }
     },
@@ -765,8 +769,7 @@ export function restoreInto(
       try {
         txn!.declareChain(name);
       } catch (e) {
-        ownTexts();
-        commitStaged();
+        finish();
         restoreError(e, line);
       }
     },
@@ -774,8 +777,7 @@ export function restoreInto(
       try {
         appendLazy(txn!, cut, chain, text, from, to, lazy, file, line, targetCol);
       } catch (e) {
-        ownTexts();
-        commitStaged();
+        finish();
         restoreError(e, line);
       }
     },
@@ -784,6 +786,5 @@ export function restoreInto(
       txn = null;
     },
   });
-  ownTexts();
-  commitStaged();
+  finish();
 }
