@@ -157,8 +157,13 @@ interface Learnt {
   pieces: string[];
   classes: string[];
   shape: Shape;
-  /** The shape of the line after the last line of this shape. */
+  /**
+   * The shape of the line after the last line of this shape, and the one that followed it before when that was
+   * another: a run of one chain's lines often ends in either of two ways (kube-proxy's last rule of a KUBE-SEP chain
+   * is followed by the next endpoint's chain, or by the next Service's KUBE-SERVICES line).
+   */
   next: Learnt | null;
+  alt: Learnt | null;
   /** Lines can be matched against the shape without reading their words (`matchShape`). */
   fast: boolean;
   /** Per classed value: its option's classifier, whether quoted, its class without the quote mark. */
@@ -213,8 +218,8 @@ function matchShape(l: Learnt, doc: string, start: number, stop: number, part: s
       f = pos + 1;
       t = doc.indexOf('"', f);
       if (t < 0 || t >= stop || t - f > PARAM_MAX) return false;
-      const bs = doc.indexOf('\\', f);
-      if (bs >= 0 && bs < t) return false;
+      // Searched within the value only: an unbounded search runs to the end of a document without backslashes.
+      for (let i = f; i < t; i++) if (doc.charCodeAt(i) === 92) return false;
       end = t + 1;
     } else {
       t = doc.indexOf(' ', pos);
@@ -299,6 +304,7 @@ function learnt(text: string, part: string, chain: string): Learnt | null {
       classes: valueClass.slice(),
       shape: shapeOf(parsed.spec, parsed.targetOff),
       next: null,
+      alt: null,
       fast: false,
       classifiers: [],
       quoted: [],
@@ -311,7 +317,10 @@ function learnt(text: string, part: string, chain: string): Learnt | null {
     if (shapes.size >= CAPACITY) shapes = new Map();
     shapes.set(key, l);
   }
-  if (last !== null) last.next = l;
+  if (last !== null && last.next !== l) {
+    last.alt = last.next;
+    last.next = l;
+  }
   last = l;
   return l;
 }
@@ -331,11 +340,23 @@ export const found: LazyLine = {
  */
 export function lazyLineAt(doc: string, start: number, stop: number, chain: string): boolean {
   const part = chainPart(chain);
-  const guess = last?.next;
-  if (guess != null && matchShape(guess, doc, start, stop, part)) {
-    last = guess;
-    lineShapeStats.matched++;
-    return true;
+  const prev = last;
+  if (prev !== null) {
+    const guess = prev.next;
+    if (guess !== null && matchShape(guess, doc, start, stop, part)) {
+      last = guess;
+      lineShapeStats.matched++;
+      return true;
+    }
+    const alt = prev.alt;
+    if (alt !== null && matchShape(alt, doc, start, stop, part)) {
+      // The latest successor first.
+      prev.alt = guess;
+      prev.next = alt;
+      last = alt;
+      lineShapeStats.matched++;
+      return true;
+    }
   }
   lineShapeStats.read++;
   const text = doc.slice(start, stop);

@@ -150,8 +150,8 @@ export class LazyRule implements Rule {
 
 /**
  * The rule whose text, the words after `-A CHAIN ` as they were loaded (in saved form), is `doc` from `from` to `to`;
- * `kind` is what they need apart from the jump, the chain jumped to being `jumpLen` characters at `jumpOff` in the
- * text (-1: none); the rule was on line `line` of `file`, its target word in column `col`. The rule refers to `doc`
+ * `kind` is what they need apart from the jump, `jumpTo` the chain it jumps or goes to (the name as it is in the
+ * text); the rule was on line `line` of `file`, its target word in column `col`. The rule refers to `doc`
  * without copying it: the loader either keeps the document (rules cut from it make up most of it) or gives each such
  * rule its own copy (`ownText`) once the document has been read.
  */
@@ -160,8 +160,7 @@ export function lazyRule(
   from: number,
   to: number,
   kind: RuleKind,
-  jumpOff: number,
-  jumpLen: number,
+  jumpTo: string | undefined,
   file: string,
   line: number,
   col: number,
@@ -174,7 +173,7 @@ export function lazyRule(
     _from: from,
     _to: to,
     _kind: kind,
-    _jumpTo: jumpOff < 0 ? undefined : doc.slice(from + jumpOff, from + jumpOff + jumpLen),
+    _jumpTo: jumpTo,
     _file: file,
     _line: line,
     _col: col,

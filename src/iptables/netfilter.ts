@@ -65,13 +65,12 @@ export class NsNetfilter {
   private ctOn = false;
   /** Chains committed since the last sync, per table (null: the whole table). */
   private readonly pending = new Map<TableName, Set<string> | null>(TABLES.map((t) => [t, null]));
-  /** Per table, the chains holding a rule that needs conntrack. */
-  private readonly ctChains: Record<TableName, Set<string>> = {
-    raw: new Set(),
-    mangle: new Set(),
-    nat: new Set(),
-    filter: new Set(),
-  };
+  /**
+   * Per table, whether any chain holds a rule that needs conntrack. Kept as one flag, not a set of names: a full
+   * kube-proxy sync writes a hundred thousand DNAT chains, and a later change is decided from the chains it changed
+   * (the whole table is read again only when a change may have removed the last such chain).
+   */
+  private readonly ctAny: Record<TableName, boolean> = { raw: false, mangle: false, nat: false, filter: false };
 
   constructor(readonly ns: NetNs) {
     this.state.observe((change) => {
@@ -98,31 +97,33 @@ export class NsNetfilter {
     for (const t of TABLES) {
       const names = this.pending.get(t);
       const chains = this.state.table(t).chains;
-      const ct = this.ctChains[t];
+      let any = false;
       if (names === null || names === undefined) {
-        ct.clear();
-        for (const c of chains.values()) {
+        chains.forEach((c) => {
           if (c.rules.length > SHORT_CHAIN) this.index.get(c, this.state.generation);
-          if (chainSummary(c, t).conntrack) ct.add(c.name);
-        }
+          if (!any && chainSummary(c, t).conntrack) any = true;
+        });
       } else {
         for (const n of names) {
           const c = chains.get(n);
-          if (c === undefined) {
-            ct.delete(n);
-            continue;
-          }
+          if (c === undefined) continue;
           if (c.rules.length > SHORT_CHAIN) this.index.get(c, this.state.generation);
-          if (chainSummary(c, t).conntrack) ct.add(n);
-          else ct.delete(n);
+          if (!any && chainSummary(c, t).conntrack) any = true;
         }
+        // None of the changed chains needs conntrack: whether another still does is known only if none did.
+        if (!any && this.ctAny[t] && names.size > 0) {
+          chains.forEach((c) => {
+            if (!any && chainSummary(c, t).conntrack) any = true;
+          });
+        } else if (!any) any = this.ctAny[t];
       }
+      this.ctAny[t] = any;
       this.pending.set(t, new Set());
     }
     for (const o of this.ops) this.ns.hooks.unregister(o);
     this.ops = [];
     const exists = (t: TableName) => this.state.table(t).exists;
-    this.ctOn = TABLES.some((t) => exists(t) && this.ctChains[t].size > 0);
+    this.ctOn = TABLES.some((t) => exists(t) && this.ctAny[t]);
     const reg = (hook: NfHook, priority: number, name: string, fn: NfHookOps['fn']) => {
       const o: NfHookOps = { hook, priority, name, fn };
       this.ops.push(o);

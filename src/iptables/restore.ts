@@ -648,7 +648,9 @@ function appendLazy(
   line: number,
   col: number,
 ): void {
-  const rule = lazyRule(doc, from, to, lazy.kind, lazy.jumpOff, lazy.jumpLen, file, line, col);
+  const jump = lazy.jumpOff;
+  const jumpTo = jump < 0 ? undefined : txn.jumpName(doc, from + jump, from + jump + lazy.jumpLen);
+  const rule = lazyRule(doc, from, to, lazy.kind, jumpTo, file, line, col);
   if (cut === undefined) ownText(rule);
   else cut.push(rule);
   if (!txn.appendRule(chain, rule)) txn.append(chain, [rule], { file, line, col: 4 });
@@ -740,9 +742,11 @@ export function restoreInto(
   // document does not stay alive for a few rules.
   const cut: LazyRule[] = [];
   const ownTexts = (): void => {
+    // Indexed loops: this runs once per load, unoptimised, over up to hundreds of thousands of rules, and `for…of`
+    // would allocate an iterator result for each.
     let chars = 0;
-    for (const r of cut) chars += r._to - r._from;
-    if (chars * 2 < text.length) for (const r of cut) ownText(r);
+    for (let i = 0; i < cut.length; i++) chars += cut[i]!._to - cut[i]!._from;
+    if (chars * 2 < text.length) for (let i = 0; i < cut.length; i++) ownText(cut[i]!);
     cut.length = 0;
   };
   /** Ends the load: what was read settles, and the blocks read so far commit. */

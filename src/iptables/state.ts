@@ -128,6 +128,9 @@ export class TableTxn {
    */
   private declared: Chain[] = [];
   private nextDeclared = 0;
+  /** Where among `declared` the next jump target is expected, and the last name `jumpName` looked up. */
+  private nextTarget = 0;
+  private lastTarget = '';
   /**
    * The chain the last `appendRule` wrote to (restore appends runs of rules to one chain), and the rules of the run
    * not yet in it: a run's rules go into the chain as one array of their own length when the run ends, so that no
@@ -187,6 +190,31 @@ export class TableTxn {
 
   get size(): number {
     return this.whole !== null ? this.whole.size : this.count;
+  }
+
+  /** Each chain in table order (as `values`), without an iterator result per chain. */
+  forEach(fn: (c: Chain) => void): void {
+    if (this.run.length !== 0) this.endRun();
+    if (this.whole !== null) {
+      this.whole.forEach((c) => {
+        fn(c);
+      });
+      return;
+    }
+    const { over } = this;
+    if (over.size === 0)
+      this.base.forEach((c) => {
+        fn(c);
+      });
+    else
+      this.base.forEach((c, n) => {
+        const o = over.get(n);
+        if (o === undefined) fn(c);
+        else if (o !== null) fn(o);
+      });
+    this.added.forEach((c) => {
+      fn(c);
+    });
   }
 
   /** Chains in table order: the live table's (replaced ones in place, deleted ones gone), then created ones. */
@@ -334,17 +362,68 @@ export class TableTxn {
    */
   declareChain(name: string, pos?: SrcPos): void {
     // Its own change of the table (`set`) forgets the list; the declared chain joins it instead.
-    const { declared, nextDeclared } = this;
+    const { declared, nextDeclared, nextTarget } = this;
     const c = this.get(name);
     const made = c === undefined ? this.newChain(name, pos, true) : this.emptied(name, c);
     this.declared = declared;
     this.nextDeclared = nextDeclared;
+    this.nextTarget = nextTarget;
     declared.push(made);
   }
 
   private forgetDeclared(): void {
     this.declared = [];
     this.nextDeclared = 0;
+    this.nextTarget = 0;
+  }
+
+  /**
+   * The chain name that is `doc` from `from` to `to` (a jump target of a rule being loaded), as the very string a
+   * chain of that name holds when one is found cheaply: the chain declared after the last one named so, one of the
+   * next few declared after the chain being appended to, or the last name looked up (then by one lookup). kube-proxy
+   * declares each Service's chains in the order its rules then jump to them, and jumps to KUBE-MARK-MASQ from most of
+   * the others. Later lookups by such a name find its hash computed and compare one pointer (validation looks up
+   * every jump of a hundred thousand chains), and no string is cut out of the document for it. Otherwise the text
+   * itself, cut out.
+   */
+  jumpName(doc: string, from: number, to: number): string {
+    const len = to - from;
+    const d = this.declared;
+    const at = (k: number): string | null => {
+      const name = d[k]!.name;
+      return name.length === len && doc.startsWith(name, from) ? name : null;
+    };
+    if (this.nextTarget < d.length) {
+      const hit = at(this.nextTarget);
+      if (hit !== null) {
+        this.nextTarget++;
+        return hit;
+      }
+    }
+    const last = this.lastTarget;
+    if (last.length === len && doc.startsWith(last, from)) return last;
+    const end = Math.min(d.length, this.nextDeclared + 16);
+    for (let k = this.nextDeclared; k < end; k++) {
+      const hit = at(k);
+      if (hit !== null) {
+        this.nextTarget = k + 1;
+        return hit;
+      }
+    }
+    const text = doc.slice(from, to);
+    const c = this.peek(text);
+    this.lastTarget = c === undefined ? text : c.name;
+    return this.lastTarget;
+  }
+
+  /** The chain named `name`, looked up without ending the current run of appends (its rules do not matter here). */
+  private peek(name: string): Chain | undefined {
+    if (this.whole !== null) return this.whole.get(name);
+    const a = this.added.size === 0 ? undefined : this.added.get(name);
+    if (a !== undefined) return a;
+    const o = this.over.size === 0 ? undefined : this.over.get(name);
+    if (o !== undefined) return o === null ? undefined : o;
+    return this.base.get(name);
   }
 
   /** The chain named `name` if it is among the next few declared ones (see `declared`), else null. */
@@ -536,7 +615,9 @@ export class TableTxn {
       } else if (!this.added.has(n)) deleted.push(n);
       else replaced.push(n);
     }
-    for (const n of this.added.keys()) changed.push(n);
+    this.added.forEach((_, n) => {
+      changed.push(n);
+    });
     return { changed, deleted, replaced };
   }
 
@@ -557,15 +638,21 @@ export class TableTxn {
     if (this.whole !== null) {
       if (this.whole === live) return;
       live.clear();
-      for (const [n, c] of this.whole) live.set(n, c);
+      this.whole.forEach((c, n) => {
+        live.set(n, c);
+      });
       return;
     }
-    for (const [n, c] of this.over) {
+    // forEach, not for…of over entries: this runs once per commit, mostly unoptimised, over up to a hundred
+    // thousand chains, and each entry read by for…of is an array of its own.
+    this.over.forEach((c, n) => {
       if (c === null) live.delete(n);
       else live.set(n, c);
-    }
+    });
     // A chain deleted and created again moves to the end, as it would in a copied Map.
-    for (const [n, c] of this.added) live.set(n, c);
+    this.added.forEach((c, n) => {
+      live.set(n, c);
+    });
   }
 }
 

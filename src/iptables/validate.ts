@@ -129,7 +129,9 @@ function summarise(c: Chain, table: TableName): ChainSummary {
   let mask = ALL_HOOKS;
   let badTable = false;
   let conntrack = false;
-  for (const r of c.rules) {
+  const rules = c.rules;
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i]!;
     const to = jumpToOf(r);
     if (to !== undefined) {
       if (seen === null && jumps.length >= 16) seen = new Set(jumps);
@@ -236,33 +238,65 @@ export interface ChainSet {
   get(name: string): Chain | undefined;
   has(name: string): boolean;
   values(): Iterable<Chain>;
+  /** Each chain in table order. */
+  forEach(fn: (c: Chain) => void): void;
+}
+
+/**
+ * A number per chain name (0 when none was set): in a typed array over the chain numbers of the full validation that
+ * made it, so a hundred thousand chains need no map entries of their own; a name numbered then is looked up in that
+ * numbering, any other in a map of its own.
+ */
+export class ByName {
+  private readonly extra = new Map<string, number>();
+
+  constructor(
+    private readonly num: ReadonlyMap<string, number>,
+    private readonly arr: Int32Array,
+  ) {}
+
+  get(name: string): number {
+    const i = this.num.get(name);
+    return i === undefined ? (this.extra.get(name) ?? 0) : this.arr[i]!;
+  }
+
+  set(name: string, v: number): void {
+    const i = this.num.get(name);
+    if (i !== undefined) this.arr[i] = v;
+    else if (v === 0) this.extra.delete(name);
+    else this.extra.set(name, v);
+  }
+}
+
+/**
+ * Per chain, how many chains jumping to it are reached from each hook (index = hook bit position): five 6-bit fields
+ * packed in one integer (`packed`) while each is 0–63 (a hundred thousand chains, each jumped to from one or two
+ * others, keep no array), else an array in `wide` from then on.
+ */
+export interface HookCounts {
+  readonly packed: ByName;
+  readonly wide: Map<string, number[]>;
+  /** Cleared while an incremental check changes the counts in place, set again when it succeeds. */
+  valid: boolean;
 }
 
 /** A table that passed validation, with the hooks each reachable chain is reached from. */
 export interface ValidatedTable {
-  /** Hook bits of every reachable chain. Updated in place by the next successful incremental check. */
-  readonly reach: Map<string, number>;
-  /**
-   * Per chain, how many chains jumping to it are reached from each hook (index = bit position). Updated in place
-   * by the next incremental check, which clears `valid` while it works.
-   */
-  readonly counts: { map: Map<string, HookCounts>; valid: boolean };
+  /** Hook bits of every chain (0: unreachable). Updated in place by the next successful incremental check. */
+  readonly reach: ByName;
+  /** Updated in place by the next incremental check. */
+  readonly counts: HookCounts;
 }
-
-/**
- * Per-hook counts of one chain (index = hook bit position): five 6-bit fields packed in one small integer while each
- * is 0–63 (a hundred thousand chains, each jumped to from one or two others, keep no array), else an array.
- */
-export type HookCounts = number | number[];
 
 const FIELD = 6;
 const FIELD_MAX = (1 << FIELD) - 1;
 
-function bump(counts: Map<string, HookCounts>, to: string, bits: number, by: 1 | -1): void {
+function bump(counts: HookCounts, to: string, bits: number, by: 1 | -1): void {
   if (bits === 0) return;
-  const v = counts.get(to);
-  if (typeof v !== 'object') {
-    let p = v ?? 0;
+  const w = counts.wide.size === 0 ? undefined : counts.wide.get(to);
+  if (w === undefined) {
+    const v = counts.packed.get(to);
+    let p = v;
     let h = 0;
     for (; h < 5; h++) {
       if ((bits & (1 << h)) === 0) continue;
@@ -271,28 +305,35 @@ function bump(counts: Map<string, HookCounts>, to: string, bits: number, by: 1 |
       p = (p & ~(FIELD_MAX << (h * FIELD))) | (c << (h * FIELD));
     }
     if (h === 5) {
-      counts.set(to, p);
+      counts.packed.set(to, p);
       return;
     }
     // A count outgrew its field: the chain keeps an array from now on.
     const a = [0, 0, 0, 0, 0];
-    for (let k = 0; k < 5; k++) a[k] = ((v ?? 0) >>> (k * FIELD)) & FIELD_MAX;
-    counts.set(to, a);
+    for (let k = 0; k < 5; k++) a[k] = (v >>> (k * FIELD)) & FIELD_MAX;
+    counts.packed.set(to, 0);
+    counts.wide.set(to, a);
     for (let k = 0; k < 5; k++) if ((bits & (1 << k)) !== 0) a[k]! += by;
     return;
   }
-  for (let h = 0; h < 5; h++) if ((bits & (1 << h)) !== 0) v[h]! += by;
+  for (let h = 0; h < 5; h++) if ((bits & (1 << h)) !== 0) w[h]! += by;
 }
 
-function bitsOfCounts(a: HookCounts | undefined): number {
-  if (a === undefined) return 0;
+function bitsOfCounts(counts: HookCounts, name: string): number {
+  const w = counts.wide.size === 0 ? undefined : counts.wide.get(name);
   let b = 0;
-  if (typeof a === 'number') {
-    for (let h = 0; h < 5; h++) if (((a >>> (h * FIELD)) & FIELD_MAX) > 0) b |= 1 << h;
+  if (w === undefined) {
+    const p = counts.packed.get(name);
+    for (let h = 0; h < 5; h++) if (((p >>> (h * FIELD)) & FIELD_MAX) > 0) b |= 1 << h;
     return b;
   }
-  for (let h = 0; h < 5; h++) if (a[h]! > 0) b |= 1 << h;
+  for (let h = 0; h < 5; h++) if (w[h]! > 0) b |= 1 << h;
   return b;
+}
+
+function forgetCounts(counts: HookCounts, name: string): void {
+  counts.packed.set(name, 0);
+  counts.wide.delete(name);
 }
 
 function sameJumps(a: readonly string[], b: readonly string[]): boolean {
@@ -388,10 +429,9 @@ function validateIncremental(
     }
   }
   // From here on the counts change in place; until this check succeeds they describe neither table.
-  const countsRef = prev.counts;
-  countsRef.valid = false;
-  const counts = countsRef.map;
-  const oldBits = (n: string) => prev.reach.get(n) ?? 0;
+  const counts = prev.counts;
+  counts.valid = false;
+  const oldBits = (n: string) => prev.reach.get(n);
   // Edges that went away stop counting with the hooks their source had.
   for (const name of [...roots, ...deleted]) {
     const old = oldChains.get(name);
@@ -400,13 +440,13 @@ function validateIncremental(
     const curSet = new Set(cur ? sum(cur).jumps : []);
     for (const to of sum(old).jumps) if (!curSet.has(to) && oldChains.has(to)) bump(counts, to, oldBits(name), -1);
   }
-  for (const name of deleted) counts.delete(name);
+  for (const name of deleted) forgetCounts(counts, name);
   const builtin = new Set<string>(BUILTIN_CHAINS[table]);
   const delta = new Map<string, number>();
   const moved: string[] = [];
   for (let i = order.length - 1; i >= 0; i--) {
     const name = order[i]!;
-    const bits = (builtin.has(name) ? HOOK_BIT[name as NfHook] : 0) | bitsOfCounts(counts.get(name));
+    const bits = (builtin.has(name) ? HOOK_BIT[name as NfHook] : 0) | bitsOfCounts(counts, name);
     const was = oldBits(name);
     if (bits !== was) {
       moved.push(name);
@@ -432,13 +472,10 @@ function validateIncremental(
   for (const c of changed) if (!check(c)) return null;
   for (const name of moved) if (!check(chains.get(name)!)) return null;
   const reach = prev.reach;
-  for (const name of deleted) reach.delete(name);
-  for (const [name, bits] of delta) {
-    if (bits === 0) reach.delete(name);
-    else reach.set(name, bits);
-  }
-  countsRef.valid = true;
-  return { reach, counts: countsRef };
+  for (const name of deleted) reach.set(name, 0);
+  for (const [name, bits] of delta) reach.set(name, bits);
+  counts.valid = true;
+  return { reach, counts };
 }
 
 /** The table that passed last, and what the commit being checked changed in it. */
@@ -472,10 +509,10 @@ export function validateTable(
   // The whole table as a graph over chain numbers (table order), each jump target looked up once.
   const list: Chain[] = [];
   const num = new Map<string, number>();
-  for (const c of chains.values()) {
+  chains.forEach((c) => {
     num.set(c.name, list.length);
     list.push(c);
-  }
+  });
   const n = list.length;
   const sums: ChainSummary[] = new Array(n);
   const first = new Int32Array(n + 1);
@@ -513,8 +550,6 @@ export function validateTable(
     const bits = bitsOf[i]!;
     for (let e = first[i]!; e < first[i + 1]!; e++) bitsOf[edges[e]!]! |= bits;
   }
-  const reach = new Map<string, number>();
-  for (let i = 0; i < n; i++) if (bitsOf[i] !== 0) reach.set(list[i]!.name, bitsOf[i]!);
   for (let ci = 0; ci < n; ci++) {
     const c = list[ci]!;
     const bits = bitsOf[ci]!;
@@ -558,8 +593,7 @@ export function validateTable(
       }
     }
   }
-  // Per chain, how many chains jumping to it are reached from each hook: counted by chain number, then one map
-  // entry per chain that has any.
+  // Per chain, how many chains jumping to it are reached from each hook: counted by chain number, then packed.
   const perHook = new Int32Array(n * 5);
   for (let i = 0; i < n; i++) {
     const bits = bitsOf[i]!;
@@ -569,21 +603,23 @@ export function validateTable(
       for (let h = 0; h < 5; h++) if ((bits & (1 << h)) !== 0) perHook[at + h]!++;
     }
   }
-  const counts = new Map<string, HookCounts>();
+  const packed = new Int32Array(n);
+  const wide = new Map<string, number[]>();
   for (let i = 0; i < n; i++) {
-    let packed = 0;
-    let any = false;
-    let wide = false;
+    let p = 0;
+    let over = false;
     for (let h = 0; h < 5; h++) {
       const c = perHook[i * 5 + h]!;
-      if (c !== 0) any = true;
-      if (c > FIELD_MAX) wide = true;
-      packed |= (c & FIELD_MAX) << (h * FIELD);
+      if (c > FIELD_MAX) over = true;
+      p |= (c & FIELD_MAX) << (h * FIELD);
     }
-    if (!any) continue;
-    counts.set(list[i]!.name, wide ? Array.from(perHook.subarray(i * 5, i * 5 + 5)) : packed);
+    if (over) wide.set(list[i]!.name, Array.from(perHook.subarray(i * 5, i * 5 + 5)));
+    else packed[i] = p;
   }
-  return { reach, counts: { map: counts, valid: true } };
+  return {
+    reach: new ByName(num, bitsOf),
+    counts: { packed: new ByName(num, packed), wide, valid: true },
+  };
 }
 
 /**

@@ -216,6 +216,17 @@ describe('netfilter after a partial reload', () => {
     expect(nf.conntrack).not.toBeNull();
   });
 
+  it('keeps conntrack while a chain the reload did not touch still needs it', () => {
+    const ns3 = k.addNetns('two-dnat');
+    const nf3 = netfilterOf(ns3);
+    const dnat = '-p tcp -j DNAT --to-destination 10.0.0.9';
+    iptablesRestore(ns3, `*nat\n:X - [0:0]\n:Y - [0:0]\n-A PREROUTING -j X\n-A X ${dnat}\n-A Y ${dnat}\nCOMMIT\n`);
+    iptablesRestore(ns3, '*nat\n:X - [0:0]\n-A X -j RETURN\nCOMMIT\n', { noflush: true });
+    expect(nf3.conntrack).not.toBeNull();
+    iptablesRestore(ns3, '*nat\n:Y - [0:0]\n-A Y -j RETURN\nCOMMIT\n', { noflush: true });
+    expect(nf3.conntrack).toBeNull();
+  });
+
   it('walks the rules a reload wrote, not the ones it replaced', () => {
     const ns2 = k.addNetns('filter-only');
     const dsts = Array.from({ length: 100 }, (_, i) => `-A S -d 10.1.0.${i}/32 -p tcp --dport 80 -j T${i % 2}`);
