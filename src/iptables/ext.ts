@@ -59,8 +59,17 @@ export function registerMatch(m: MatchModule): void {
   matchModules.set(m.name, m);
 }
 
+/** Some target module's name has a `-` in it (none has: a name with one is then no target's). */
+let hyphenTarget = false;
+
 export function registerTarget(t: TargetModule): void {
   targetModules.set(t.name, t);
+  if (t.name.includes('-')) hyphenTarget = true;
+}
+
+/** Whether a word with a `-` in it may still name a target module. */
+export function targetNamesHaveHyphen(): boolean {
+  return hyphenTarget;
 }
 
 export function findMatch(name: string): MatchModule | undefined {

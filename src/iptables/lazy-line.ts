@@ -15,7 +15,7 @@
 // shape has not been seen valid is left to the caller, which parses it and reports any refusal. Only rules whose
 // template has one part, no per-rule state, no counters and no nfacct objects are kept as text.
 
-import { findTarget, KNOWN_TARGETS } from './ext.js';
+import { findTarget, KNOWN_TARGETS, targetNamesHaveHyphen } from './ext.js';
 import type { RuleKind } from './lazy-rule.js';
 import { ownCopy, ruleKind } from './lazy-rule.js';
 import { readSaved, saved, scanSaved, wordsOfScan } from './restore-fast.js';
@@ -99,8 +99,21 @@ const natToClass: Classifier = (text, from, to) => {
 
 const commentClass: Classifier = () => 'S';
 
+/** Whether a verdict or a target iptables ships has a `-` in its name (none does). */
+const HYPHEN_NAMES = [...STANDARD_VERDICTS, ...KNOWN_TARGETS].some((n) => n.includes('-'));
+
 const chainClass: Classifier = (text, from, to) => {
   if (to <= from || to - from > MAX_CHAIN_NAME) return null;
+  // A plain ASCII name with a `-` (kube-proxy's KUBE-SEP-…) names no verdict or target: known without cutting the
+  // word out and looking it up (a payload has a jump per rule).
+  let hyphen = false;
+  let plain = true;
+  for (let i = from; i < to && plain; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 45) hyphen = true;
+    else if (c <= 32 || c >= 127) plain = false;
+  }
+  if (plain && hyphen && !HYPHEN_NAMES && !targetNamesHaveHyphen()) return 'C';
   const w = text.slice(from, to);
   if (/\s/.test(w)) return null;
   if ((STANDARD_VERDICTS as readonly string[]).includes(w) || findTarget(w) !== undefined || KNOWN_TARGETS.has(w))

@@ -22,7 +22,8 @@ export interface TableState {
   readonly name: TableName;
   /** The table exists (a write created it); iptables-save prints only existing tables. */
   exists: boolean;
-  readonly chains: Map<string, Chain>;
+  /** Replaced, not changed, by a commit whose transaction worked on a map of its own (see TableTxn.applyTo). */
+  chains: Map<string, Chain>;
 }
 
 const MSG = {
@@ -78,6 +79,9 @@ function withRules(c: Chain, rules: Rule[]): Chain {
     owner: null,
   };
 }
+
+/** Tables of at most this many chains are copied whole by a transaction. */
+const SMALL_TABLE = 64;
 
 function freshTable(name: TableName): TableState {
   const chains = new Map<string, Chain>();
@@ -150,7 +154,9 @@ export class TableTxn {
   ) {
     this.exists = from.exists;
     this.count = base.size;
-    if (fresh) this.whole = new Map(base);
+    // A small table is copied whole: the commit then takes the copy as the live table, so a load that creates a
+    // hundred thousand chains (kube-proxy's first sync) does not insert each into a second map.
+    if (fresh || base.size <= SMALL_TABLE) this.whole = new Map(base);
   }
 
   /** Ends the current run of appends: its rules join the chain's. */
@@ -633,16 +639,12 @@ export class TableTxn {
     this.grown.length = 0;
   }
 
-  /** Makes `live` (the map this transaction began on, or any map for a fresh one) hold the working table. */
-  applyTo(live: Map<string, Chain>): void {
-    if (this.whole !== null) {
-      if (this.whole === live) return;
-      live.clear();
-      this.whole.forEach((c, n) => {
-        live.set(n, c);
-      });
-      return;
-    }
+  /**
+   * The map that holds the working table once committed: the transaction's own whole map (it is not used again), or
+   * `live` (the map it began on) with the changes made to it.
+   */
+  applyTo(live: Map<string, Chain>): Map<string, Chain> {
+    if (this.whole !== null) return this.whole;
     // forEach, not for…of over entries: this runs once per commit, mostly unoptimised, over up to a hundred
     // thousand chains, and each entry read by for…of is an array of its own.
     this.over.forEach((c, n) => {
@@ -653,6 +655,7 @@ export class TableTxn {
     this.added.forEach((c, n) => {
       live.set(n, c);
     });
+    return live;
   }
 }
 
@@ -771,7 +774,7 @@ export class NetfilterState {
       c.packets = 0;
       c.bytes = 0;
     }
-    txn.applyTo(live.chains);
+    live.chains = txn.applyTo(live.chains);
     live.exists = txn.exists;
     this.versions[txn.name]++;
     this.began.delete(txn);
@@ -796,14 +799,14 @@ function diff(old: ReadonlyMap<string, Chain>, next: TableTxn): TableDelta {
   const changed: string[] = [];
   const replaced: string[] = [];
   let kept = 0;
-  for (const c of next.values()) {
+  next.forEach((c) => {
     const o = old.get(c.name);
     if (o !== undefined) kept++;
     if (o !== c) {
       changed.push(c.name);
       if (o !== undefined) replaced.push(c.name);
     }
-  }
+  });
   const deleted: string[] = [];
   if (kept < old.size) for (const n of old.keys()) if (!next.has(n)) deleted.push(n);
   return { changed, deleted, replaced };

@@ -122,10 +122,12 @@ function singleJump(to: string): readonly string[] {
 function summarise(c: Chain, table: TableName): ChainSummary {
   const hit = c.summary;
   if (hit !== undefined && hit.rules === c.rules && hit.len === c.rules.length && hit.table === table) return hit;
-  const jumps: string[] = [];
-  // Short lists are searched; a long one (KUBE-SERVICES) gets a set.
+  // The first jump is kept apart and a list made only for a second one (a hundred thousand KUBE-SEP chains jump to
+  // one chain only). Short lists are searched; a long one (KUBE-SERVICES) gets a set.
+  let first: string | undefined;
+  let jumps: string[] | null = null;
   let seen: Set<string> | null = null;
-  let nfacct: string[] = [];
+  let nfacct: string[] = NONE;
   let mask = ALL_HOOKS;
   let badTable = false;
   let conntrack = false;
@@ -133,11 +135,15 @@ function summarise(c: Chain, table: TableName): ChainSummary {
   for (let i = 0; i < rules.length; i++) {
     const r = rules[i]!;
     const to = jumpToOf(r);
-    if (to !== undefined) {
-      if (seen === null && jumps.length >= 16) seen = new Set(jumps);
-      if (seen === null ? !jumps.includes(to) : !seen.has(to)) {
-        seen?.add(to);
-        jumps.push(to);
+    if (to !== undefined && to !== first) {
+      if (first === undefined) first = to;
+      else if (jumps === null) jumps = [first, to];
+      else {
+        if (seen === null && jumps.length >= 16) seen = new Set(jumps);
+        if (seen === null ? !jumps.includes(to) : !seen.has(to)) {
+          seen?.add(to);
+          jumps.push(to);
+        }
       }
     }
     if (r instanceof LazyRule && !r.built) {
@@ -146,7 +152,7 @@ function summarise(c: Chain, table: TableName): ChainSummary {
       if (k.conntrack) conntrack = true;
       if (k.tables && !k.tables.includes(table)) badTable = true;
       mask &= k.hooks;
-      for (const n of k.nfacct) nfacct.push(n);
+      if (k.nfacct.length !== 0) nfacct = nfacct === NONE ? [...k.nfacct] : [...nfacct, ...k.nfacct];
       continue;
     }
     const t = r.target;
@@ -157,13 +163,15 @@ function summarise(c: Chain, table: TableName): ChainSummary {
     }
     for (const m of r.matches) {
       if (m.hooks) mask &= allowed(m.hooks);
-      if (m instanceof NfacctMatch) nfacct.push(m.acct);
+      if (m instanceof NfacctMatch) {
+        if (nfacct === NONE) nfacct = [];
+        nfacct.push(m.acct);
+      }
       if (CONNTRACK_MATCHES.has(m.name)) conntrack = true;
     }
   }
   // Pushed arrays keep room to grow; a hundred thousand short summaries keep only what they hold.
-  const kept = jumps.length === 0 ? NONE : jumps.length === 1 ? singleJump(jumps[0]!) : jumps.slice();
-  if (nfacct.length === 0) nfacct = NONE;
+  const kept = first === undefined ? NONE : jumps === null ? singleJump(first) : jumps.slice();
   const sum = { table, rules: c.rules, len: c.rules.length, jumps: kept, allowed: mask, badTable, nfacct, conntrack };
   c.summary = sum;
   return sum;
