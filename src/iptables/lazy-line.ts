@@ -21,6 +21,7 @@ import { ownCopy, ruleKind } from './lazy-rule.js';
 import { readSaved, saved, scanSaved, wordsOfScan } from './restore-fast.js';
 import { MAX_CHAIN_NAME, templateOf } from './rule-spec.js';
 import { STANDARD_VERDICTS } from './targets/standard.js';
+import { textAt } from './text-at.js';
 import { factsOf } from './validate.js';
 
 /** What a line kept as text needs: its facts apart from the jump, and where its target and jump words are. */
@@ -219,7 +220,7 @@ function matchShape(l: Learnt, doc: string, start: number, stop: number, part: s
   let jumpLen = 0;
   for (let j = 0; j <= m; j++) {
     const piece = l.pieces[j]!;
-    if (pos + piece.length > stop || !doc.startsWith(piece, pos)) return false;
+    if (pos + piece.length > stop || !textAt(doc, pos, piece)) return false;
     if (j === l.targetPiece) targetOff = pos - start + l.targetPieceOff;
     pos += piece.length;
     if (j === m) break;

@@ -21,6 +21,7 @@ import { parseSavedRule } from './restore-fast.js';
 import { cachedRuleLine, cacheRuleLine } from './rule-cache.js';
 import { MAX_CHAIN_NAME, type RulePart, type RuleTemplate, ruleAtLine, ruleOf, templateOf } from './rule-spec.js';
 import { checkChainName, isBuiltin, type NetfilterState, type TableTxn } from './state.js';
+import { textAt } from './text-at.js';
 import { type Rule, type SrcPos, TABLE_NAMES, type TableName } from './types.js';
 
 export interface RestoreOptions {
@@ -338,8 +339,10 @@ function readRestore(
       n !== 0 &&
       start0 + n + 4 <= lineEnd &&
       text.charCodeAt(start0 + 3 + n) === 32 &&
-      text.startsWith('-A ', start0) &&
-      text.startsWith(lastChain, start0 + 3);
+      text.charCodeAt(start0) === 45 &&
+      text.charCodeAt(start0 + 1) === 65 &&
+      text.charCodeAt(start0 + 2) === 32 &&
+      textAt(text, start0 + 3, lastChain);
     // The next line of a run appending to a chain the cache does not keep is read where it stands (no line cut out).
     const lazyTried = sameChain && table !== null && doc.plain && !keep(table, lastChain);
     if (lazyTried && lazyLineAt(text, start0 + n + 4, lineEnd, lastChain)) {

@@ -14,6 +14,7 @@ import { jumpToOf } from './lazy-rule.js';
 import type { NfacctStore } from './matches/nfacct.js';
 import { MAX_CHAIN_NAME, makeRule, sameRules } from './rule-spec.js';
 import { JumpTarget } from './targets/standard.js';
+import { textAt } from './text-at.js';
 import { carryIndex } from './traverse.js';
 import { BUILTIN_CHAINS, type Chain, type Policy, type Rule, type SrcPos, type TableName } from './types.js';
 import { carrySummary, type ValidatedTable, validateTable } from './validate.js';
@@ -397,7 +398,7 @@ export class TableTxn {
     const d = this.declared;
     const at = (k: number): string | null => {
       const name = d[k]!.name;
-      return name.length === len && doc.startsWith(name, from) ? name : null;
+      return name.length === len && textAt(doc, from, name) ? name : null;
     };
     if (this.nextTarget < d.length) {
       const hit = at(this.nextTarget);
@@ -407,7 +408,7 @@ export class TableTxn {
       }
     }
     const last = this.lastTarget;
-    if (last.length === len && doc.startsWith(last, from)) return last;
+    if (last.length === len && textAt(doc, from, last)) return last;
     const end = Math.min(d.length, this.nextDeclared + 16);
     for (let k = this.nextDeclared; k < end; k++) {
       const hit = at(k);
