@@ -319,6 +319,9 @@ function readRestore(
   const doc = new DocPlaces(text, file, first);
   let table: TableName | null = null;
   let lastChain = '';
+  // keep(table, lastChain), asked once per run of lines (the answer holds within a block: the loader's tables
+  // change only between blocks).
+  let keepLast: boolean | undefined;
   const end = text.length;
   let lineStart = 0;
   for (let li = 0; lineStart <= end; li++) {
@@ -344,7 +347,7 @@ function readRestore(
       text.charCodeAt(start0 + 2) === 32 &&
       textAt(text, start0 + 3, lastChain);
     // The next line of a run appending to a chain the cache does not keep is read where it stands (no line cut out).
-    const lazyTried = sameChain && table !== null && doc.plain && !keep(table, lastChain);
+    const lazyTried = sameChain && table !== null && doc.plain && !(keepLast ??= keep(table, lastChain));
     if (lazyTried && lazyLineAt(text, start0 + n + 4, lineEnd, lastChain)) {
       sink.lazy(lastChain, start0 + n + 4, lineEnd, found, doc.lineNo(li, start0), targetColumn(n + 4));
       continue;
@@ -364,6 +367,7 @@ function readRestore(
       if (!isTable(name))
         throw new IptablesError(`iptables-restore: line ${lineNo} table name '${name}' invalid`, doc.at(li, start0, 1));
       table = name;
+      keepLast = undefined;
       sink.block(name, here);
       continue;
     }
@@ -381,12 +385,15 @@ function readRestore(
       let e = 3;
       while (e < line.length && !isSpace(line.charCodeAt(e)) && line.charCodeAt(e) !== 34) e++;
       if (e > 3 && e - 3 <= PARAM_MAX && line.charCodeAt(3) !== 45 && line.charCodeAt(e) === 32) {
-        if (e - 3 !== lastChain.length || !line.startsWith(lastChain, 3)) lastChain = line.slice(3, e);
+        if (e - 3 !== lastChain.length || !line.startsWith(lastChain, 3)) {
+          lastChain = line.slice(3, e);
+          keepLast = undefined;
+        }
         rest = { chain: lastChain, at: e + 1, text: line.slice(e + 1), cache: true };
       }
     }
     // Lines of a chain the cache does not keep were not kept by an earlier load either: no lookup.
-    if (rest !== null && !keep(table, rest.chain)) rest.cache = false;
+    if (rest !== null && !(keepLast ??= keep(table, rest.chain))) rest.cache = false;
     if (rest?.cache) {
       const hit = cachedRuleLine(rest.text);
       if (hit !== undefined && !(hit.ifaceGiven && IFACE_CHECKED.has(rest.chain))) {

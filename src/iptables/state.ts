@@ -17,7 +17,7 @@ import { JumpTarget } from './targets/standard.js';
 import { textAt } from './text-at.js';
 import { carryIndex } from './traverse.js';
 import { BUILTIN_CHAINS, type Chain, type Policy, type Rule, type SrcPos, type TableName } from './types.js';
-import { carrySummary, type ValidatedTable, validateTable } from './validate.js';
+import { carrySummary, chainSummary, type ValidatedTable, validateTable } from './validate.js';
 
 export interface TableState {
   readonly name: TableName;
@@ -165,8 +165,12 @@ export class TableTxn {
     const c = this.lastAppend;
     this.lastAppend = null;
     if (c === null || this.run.length === 0) return;
-    if (c.rules.length === 0) c.rules = this.run.slice();
-    else {
+    if (c.rules.length === 0) {
+      c.rules = this.run.slice();
+      // Summarised now, while its rules were just made, rather than by the commit's check after the whole load
+      // (kube-proxy's hundred thousand chains are each written in one run).
+      chainSummary(c, this.name);
+    } else {
       // A chain appended to in many runs (kube-proxy interleaves KUBE-SERVICES with each Service's chains) grows in
       // place: a copy per run would cost the square of its length.
       for (const r of this.run) c.rules.push(r);
