@@ -322,6 +322,10 @@ function readRestore(
   // keep(table, lastChain), asked once per run of lines (the answer holds within a block: the loader's tables
   // change only between blocks).
   let keepLast: boolean | undefined;
+  const keptLast = (t: TableName): boolean => {
+    if (keepLast === undefined) keepLast = keep(t, lastChain);
+    return keepLast;
+  };
   const end = text.length;
   let lineStart = 0;
   for (let li = 0; lineStart <= end; li++) {
@@ -347,7 +351,7 @@ function readRestore(
       text.charCodeAt(start0 + 2) === 32 &&
       textAt(text, start0 + 3, lastChain);
     // The next line of a run appending to a chain the cache does not keep is read where it stands (no line cut out).
-    const lazyTried = sameChain && table !== null && doc.plain && !(keepLast ??= keep(table, lastChain));
+    const lazyTried = sameChain && table !== null && doc.plain && !keptLast(table);
     if (lazyTried && lazyLineAt(text, start0 + n + 4, lineEnd, lastChain)) {
       sink.lazy(lastChain, start0 + n + 4, lineEnd, found, doc.lineNo(li, start0), targetColumn(n + 4));
       continue;
@@ -393,7 +397,8 @@ function readRestore(
       }
     }
     // Lines of a chain the cache does not keep were not kept by an earlier load either: no lookup.
-    if (rest !== null && !(keepLast ??= keep(table, rest.chain))) rest.cache = false;
+    // (REST's chain is the last one named.)
+    if (rest !== null && !keptLast(table)) rest.cache = false;
     if (rest?.cache) {
       const hit = cachedRuleLine(rest.text);
       if (hit !== undefined && !(hit.ifaceGiven && IFACE_CHECKED.has(rest.chain))) {
