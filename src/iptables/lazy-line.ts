@@ -182,6 +182,8 @@ interface Learnt {
   fast: boolean;
   /** Per classed value: its option's classifier, whether quoted, its class without the quote mark. */
   classifiers: Classifier[];
+  /** Per classed value: its classifier accepts digits, dots, `/` and `:` only (so the value is a bare word). */
+  numeric: boolean[];
   quoted: boolean[];
   bare: string[];
   /** The classed value that names the target (-1: none), else the piece that holds it and where. */
@@ -238,7 +240,7 @@ function matchShape(l: Learnt, doc: string, start: number, stop: number, part: s
     } else {
       t = doc.indexOf(' ', pos);
       if (t < 0 || t > stop) t = stop;
-      if (!bareWord(doc, f, t)) return false;
+      if (!l.numeric[j] && !bareWord(doc, f, t)) return false;
       end = t;
     }
     if (doc.charCodeAt(f) === 45 || l.classifiers[j]!(doc, f, t) !== l.bare[j]) return false;
@@ -263,7 +265,9 @@ function prepareMatch(l: Learnt, text: string): void {
   const m = l.classes.length;
   for (let j = 0; j < m; j++) {
     const k = classed[j]!;
-    l.classifiers.push(classifierOf(text, from[k]!, to[k]!)!);
+    const cls = classifierOf(text, from[k]!, to[k]!)!;
+    l.classifiers.push(cls);
+    l.numeric.push(cls === addressClass || cls === portClass || cls === natToClass);
     l.quoted.push(valueStart[j] !== from[k + 1]);
     l.bare.push(l.quoted[j] ? l.classes[j]!.slice(0, -1) : l.classes[j]!);
   }
@@ -321,6 +325,7 @@ function learnt(text: string, part: string, chain: string): Learnt | null {
       alt: null,
       fast: false,
       classifiers: [],
+      numeric: [],
       quoted: [],
       bare: [],
       targetSlot: -1,

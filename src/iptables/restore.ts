@@ -552,7 +552,15 @@ function plainUserChain(line: string, table: TableName): string | null {
   const c = line.charCodeAt(1);
   if (c === 45 || c === 33) return null;
   const name = line.slice(1, sp);
-  if (isBuiltin(table, name) || KNOWN_TARGETS.has(name) || /\s/.test(name)) return null;
+  // Any white space (as \s matches it) is for chainLine to report; plain ASCII is checked without the expression.
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c <= 32 || c >= 127) {
+      if (/\s/.test(name)) return null;
+      break;
+    }
+  }
+  if (isBuiltin(table, name) || KNOWN_TARGETS.has(name)) return null;
   return ownCopy(name);
 }
 
