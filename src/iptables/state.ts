@@ -81,6 +81,9 @@ function withRules(c: Chain, rules: Rule[]): Chain {
   };
 }
 
+/** Runs of at most this many rules are summarised as they end. */
+const SHORT_RUN = 64;
+
 /** Tables of at most this many chains are copied whole by a transaction. */
 const SMALL_TABLE = 64;
 
@@ -167,9 +170,10 @@ export class TableTxn {
     if (c === null || this.run.length === 0) return;
     if (c.rules.length === 0) {
       c.rules = this.run.slice();
-      // Summarised now, while its rules were just made, rather than by the commit's check after the whole load
-      // (kube-proxy's hundred thousand chains are each written in one run).
-      chainSummary(c, this.name);
+      // A short chain is summarised now, while its rules were just made, rather than by the commit's check after
+      // the whole load (kube-proxy's hundred thousand short chains are each written in one run). A long one may be
+      // written again as it was (KUBE-SERVICES): the commit then carries its old summary over instead.
+      if (c.rules.length <= SHORT_RUN) chainSummary(c, this.name);
     } else {
       // A chain appended to in many runs (kube-proxy interleaves KUBE-SERVICES with each Service's chains) grows in
       // place: a copy per run would cost the square of its length.
