@@ -554,8 +554,8 @@ function plainUserChain(line: string, table: TableName): string | null {
   const name = line.slice(1, sp);
   // Any white space (as \s matches it) is for chainLine to report; plain ASCII is checked without the expression.
   for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c <= 32 || c >= 127) {
+    const ch = name.charCodeAt(i);
+    if (ch <= 32 || ch >= 127) {
       if (/\s/.test(name)) return null;
       break;
     }

@@ -186,17 +186,7 @@ export class TableTxn {
   /** The chain named `name` as this transaction sees it. */
   get(name: string): Chain | undefined {
     if (this.run.length !== 0) this.endRun();
-    if (this.whole !== null) return this.whole.get(name);
-    // Empty maps are not searched: a sync's transaction mostly only adds chains, or only replaces them.
-    if (this.added.size !== 0) {
-      const a = this.added.get(name);
-      if (a !== undefined) return a;
-    }
-    if (this.over.size !== 0) {
-      const o = this.over.get(name);
-      if (o !== undefined) return o === null ? undefined : o;
-    }
-    return this.base.get(name);
+    return this.peek(name);
   }
 
   has(name: string): boolean {
@@ -211,40 +201,27 @@ export class TableTxn {
   forEach(fn: (c: Chain) => void): void {
     if (this.run.length !== 0) this.endRun();
     if (this.whole !== null) {
-      this.whole.forEach((c) => {
-        fn(c);
-      });
+      this.whole.forEach(fn);
       return;
     }
     const { over } = this;
-    if (over.size === 0)
-      this.base.forEach((c) => {
-        fn(c);
-      });
+    if (over.size === 0) this.base.forEach(fn);
     else
       this.base.forEach((c, n) => {
         const o = over.get(n);
         if (o === undefined) fn(c);
         else if (o !== null) fn(o);
       });
-    this.added.forEach((c) => {
-      fn(c);
-    });
+    this.added.forEach(fn);
   }
 
   /** Chains in table order: the live table's (replaced ones in place, deleted ones gone), then created ones. */
-  *values(): IterableIterator<Chain> {
-    if (this.run.length !== 0) this.endRun();
-    if (this.whole !== null) {
-      yield* this.whole.values();
-      return;
-    }
-    for (const [n, c] of this.base) {
-      const o = this.over.get(n);
-      if (o === undefined) yield c;
-      else if (o !== null) yield o;
-    }
-    yield* this.added.values();
+  values(): Chain[] {
+    const out: Chain[] = [];
+    this.forEach((c) => {
+      out.push(c);
+    });
+    return out;
   }
 
   private own(c: Chain): void {
@@ -404,12 +381,8 @@ export class TableTxn {
   jumpName(doc: string, from: number, to: number): string {
     const len = to - from;
     const d = this.declared;
-    const at = (k: number): string | null => {
-      const name = d[k]!.name;
-      return name.length === len && textAt(doc, from, name) ? name : null;
-    };
     if (this.nextTarget < d.length) {
-      const hit = at(this.nextTarget);
+      const hit = this.declaredAt(this.nextTarget, doc, from, len);
       if (hit !== null) {
         this.nextTarget++;
         return hit;
@@ -419,7 +392,7 @@ export class TableTxn {
     if (last.length === len && textAt(doc, from, last)) return last;
     const end = Math.min(d.length, this.nextDeclared + 16);
     for (let k = this.nextDeclared; k < end; k++) {
-      const hit = at(k);
+      const hit = this.declaredAt(k, doc, from, len);
       if (hit !== null) {
         this.nextTarget = k + 1;
         return hit;
@@ -431,9 +404,16 @@ export class TableTxn {
     return this.lastTarget;
   }
 
-  /** The chain named `name`, looked up without ending the current run of appends (its rules do not matter here). */
+  /** The name of the `k`th declared chain if `doc` holds it at `from` (`len` characters long), else null. */
+  private declaredAt(k: number, doc: string, from: number, len: number): string | null {
+    const name = this.declared[k]!.name;
+    return name.length === len && textAt(doc, from, name) ? name : null;
+  }
+
+  /** The chain named `name`, looked up without ending the current run of appends (`get` ends it first). */
   private peek(name: string): Chain | undefined {
     if (this.whole !== null) return this.whole.get(name);
+    // Empty maps are not searched: a sync's transaction mostly only adds chains, or only replaces them.
     const a = this.added.size === 0 ? undefined : this.added.get(name);
     if (a !== undefined) return a;
     const o = this.over.size === 0 ? undefined : this.over.get(name);
